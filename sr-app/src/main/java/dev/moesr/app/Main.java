@@ -1,0 +1,93 @@
+package dev.moesr.app;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code java -jar sr-app.jar <command>}: the entry point of the application. */
+@Command(name = "sr-app", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Latent-diffusion image super-resolution (SS-MoE UNet, frequency-compensated decoder) on the JVM.",
+        subcommands = {BenchCommand.class, Main.Train.class, Main.Infer.class, Main.Eval.class, Main.Degrade.class, Main.Info.class})
+public final class Main implements Runnable {
+
+    public static void main(String[] args) throws Exception {
+        if (needsVectorModule()) {
+            System.exit(relaunchWithVectorModule(args));
+        }
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    /**
+     * The CPU kernels use the Vector API, an incubator module in Java 17 that a plain
+     * {@code java -jar} does not load. Rather than asking every user for a JVM flag, the jar
+     * starts itself once more with it (MOESR_NO_RELAUNCH=1 turns this off).
+     */
+    private static boolean needsVectorModule() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty() && System.getenv("MOESR_NO_RELAUNCH") == null;
+    }
+
+    private static int relaunchWithVectorModule(String[] args) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse(null);
+        Path jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        if (java == null || !jar.toString().endsWith(".jar")) {
+            return new CommandLine(new Main()).execute(args);   // not started from the jar: run with the scalar kernels
+        }
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.add("--add-modules=jdk.incubator.vector");
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.add("-jar");
+        cmd.add(jar.toString());
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+        pb.environment().put("MOESR_NO_RELAUNCH", "1");
+        return pb.start().waitFor();
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"sr-app " + (v == null ? "development build" : v)};
+        }
+    }
+
+    /** A command whose implementation has not landed yet: it says so and fails, rather than pretend. */
+    abstract static class NotYet implements Callable<Integer> {
+        private final String name;
+        private final int issue;
+
+        NotYet(String name, int issue) {
+            this.name = name;
+            this.issue = issue;
+        }
+
+        @Override public Integer call() {
+            System.err.println("sr-app: '" + name + "' is not available in this build yet (tracked in issue " + issue + ")");
+            return 3;
+        }
+    }
+
+    @Command(name = "train", description = "Train stage 1 (a Sampling expert) or stage 2 (the decoder). Not available yet.")
+    static final class Train extends NotYet { Train() { super("train", 5); } }
+
+    @Command(name = "infer", description = "Super-resolve an image or a folder. Not available yet.")
+    static final class Infer extends NotYet { Infer() { super("infer", 6); } }
+
+    @Command(name = "eval", description = "PSNR, SSIM, NIQE (and LPIPS) of results against references. Not available yet.")
+    static final class Eval extends NotYet { Eval() { super("eval", 6); } }
+
+    @Command(name = "degrade", description = "Make LR/HR pairs from HR images. Not available yet.")
+    static final class Degrade extends NotYet { Degrade() { super("degrade", 6); } }
+
+    @Command(name = "info", description = "Parameter counts of a model configuration. Not available yet.")
+    static final class Info extends NotYet { Info() { super("info", 4); } }
+}

@@ -1,0 +1,138 @@
+package dev.moesr.tensor.cpu;
+
+import dev.moesr.tensor.backend.BinaryOp;
+import dev.moesr.tensor.backend.UnaryOp;
+
+/** Elementwise kernels: unary functions and their derivatives, broadcast binary ops, where. */
+final class CpuElementwise {
+    private CpuElementwise() {}
+
+    static void unary(UnaryOp op, CpuStorage x, CpuStorage out, float a, float b) {
+        float[] xv = x.data, ov = out.data;
+        int xb = x.base, ob = out.base;
+        Parallel.forRange((int) x.length(), 16384, (from, to) -> {
+            for (int i = from; i < to; i++) ov[ob + i] = f(op, xv[xb + i], a, b);
+        });
+    }
+
+    static void unaryBackward(UnaryOp op, CpuStorage x, CpuStorage gradOut, CpuStorage gradIn, float a, float b) {
+        float[] xv = x.data, gv = gradOut.data, ov = gradIn.data;
+        int xb = x.base, gb = gradOut.base, ob = gradIn.base;
+        Parallel.forRange((int) x.length(), 16384, (from, to) -> {
+            for (int i = from; i < to; i++) ov[ob + i] = (float) (gv[gb + i] * df(op, xv[xb + i], a, b));
+        });
+    }
+
+    private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+    private static final double INV_SQRT_2 = 1 / Math.sqrt(2);
+    private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+    /** The function itself, evaluated in double and rounded once. */
+    static float f(UnaryOp op, float xf, float a, float b) {
+        double x = xf;
+        return (float) switch (op) {
+            case NEG -> -x;
+            case EXP -> Math.exp(x);
+            case LOG -> Math.log(x);
+            case SQRT -> Math.sqrt(x);
+            case RSQRT -> 1 / Math.sqrt(x);
+            case ABS -> Math.abs(x);
+            case TANH -> Math.tanh(x);
+            case SIGMOID -> sigmoid(x);
+            case SILU -> x * sigmoid(x);
+            case SQUARE -> x * x;
+            case RECIPROCAL -> 1 / x;
+            case GELU_ERF -> 0.5 * x * (1 + erf(x * INV_SQRT_2));
+            case GELU_TANH -> 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+            case RELU -> x > 0 ? x : 0;
+            case LEAKY_RELU -> x > 0 ? x : a * x;
+            case SOFTPLUS -> a * x > b ? x : Math.log1p(Math.exp(a * x)) / a;
+            case CLAMP -> Math.min(Math.max(x, a), b);
+            case POW_SCALAR -> Math.pow(x, a);
+            case ADD_SCALAR -> xf + a;     // float addition, as a user of float32 expects
+            case MUL_SCALAR -> xf * a;
+            case SOFTSHRINK -> x > a ? x - a : x < -a ? x + a : 0;
+        };
+    }
+
+    /** f'(x). */
+    static double df(UnaryOp op, float xf, float a, float b) {
+        double x = xf;
+        return switch (op) {
+            case NEG -> -1;
+            case EXP -> Math.exp(x);
+            case LOG -> 1 / x;
+            case SQRT -> 0.5 / Math.sqrt(x);
+            case RSQRT -> -0.5 / (x * Math.sqrt(x));
+            case ABS -> x > 0 ? 1 : x < 0 ? -1 : 0;
+            case TANH -> { double t = Math.tanh(x); yield 1 - t * t; }
+            case SIGMOID -> { double s = sigmoid(x); yield s * (1 - s); }
+            case SILU -> { double s = sigmoid(x); yield s * (1 + x * (1 - s)); }
+            case SQUARE -> 2 * x;
+            case RECIPROCAL -> -1 / (x * x);
+            case GELU_ERF -> 0.5 * (1 + erf(x * INV_SQRT_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
+            case GELU_TANH -> {
+                double u = SQRT_2_OVER_PI * (x + 0.044715 * x * x * x);
+                double t = Math.tanh(u);
+                yield 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
+            }
+            case RELU -> x > 0 ? 1 : 0;
+            case LEAKY_RELU -> x > 0 ? 1 : a;
+            case SOFTPLUS -> a * x > b ? 1 : sigmoid(a * x);
+            case CLAMP -> x >= a && x <= b ? 1 : 0;
+            case POW_SCALAR -> a == 0 ? 0 : a * Math.pow(x, a - 1);
+            case ADD_SCALAR -> 1;
+            case MUL_SCALAR -> a;
+            case SOFTSHRINK -> x > a || x < -a ? 1 : 0;
+        };
+    }
+
+    static double sigmoid(double x) {
+        return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+    }
+
+    /** erf(x) from the Chebyshev fit of erfc in Numerical Recipes (fractional error below 1.2e-7). */
+    static double erf(double x) {
+        double z = Math.abs(x);
+        double t = 1 / (1 + 0.5 * z);
+        double erfc = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
+                + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
+                + t * (-0.82215223 + t * 0.17087277)))))))));
+        return x >= 0 ? 1 - erfc : erfc - 1;
+    }
+
+    static void binary(BinaryOp op, CpuStorage a, int[] aShape, CpuStorage b, int[] bShape, CpuStorage out, int[] outShape) {
+        float[] av = a.data, bv = b.data, ov = out.data;
+        StridedLoop loop = StridedLoop.of(outShape, StridedLoop.contiguousStrides(outShape),
+                StridedLoop.broadcastStrides(aShape, outShape), StridedLoop.broadcastStrides(bShape, outShape));
+        loop.run(new long[] {out.base, a.base, b.base}, (off, step, n) -> {
+            int o = (int) off[0], i = (int) off[1], j = (int) off[2];
+            int si = (int) step[1], sj = (int) step[2];
+            switch (op) {
+                case ADD -> { for (int k = 0; k < n; k++, i += si, j += sj) ov[o + k] = av[i] + bv[j]; }
+                case SUB -> { for (int k = 0; k < n; k++, i += si, j += sj) ov[o + k] = av[i] - bv[j]; }
+                case MUL -> { for (int k = 0; k < n; k++, i += si, j += sj) ov[o + k] = av[i] * bv[j]; }
+                case DIV -> { for (int k = 0; k < n; k++, i += si, j += sj) ov[o + k] = av[i] / bv[j]; }
+                case POW -> { for (int k = 0; k < n; k++, i += si, j += sj) ov[o + k] = (float) Math.pow(av[i], bv[j]); }
+                case MAX -> { for (int k = 0; k < n; k++, i += si, j += sj) ov[o + k] = Math.max(av[i], bv[j]); }
+                case MIN -> { for (int k = 0; k < n; k++, i += si, j += sj) ov[o + k] = Math.min(av[i], bv[j]); }
+                case EQ -> { for (int k = 0; k < n; k++, i += si, j += sj) ov[o + k] = av[i] == bv[j] ? 1f : 0f; }
+                case GT -> { for (int k = 0; k < n; k++, i += si, j += sj) ov[o + k] = av[i] > bv[j] ? 1f : 0f; }
+                case LT -> { for (int k = 0; k < n; k++, i += si, j += sj) ov[o + k] = av[i] < bv[j] ? 1f : 0f; }
+                case GE -> { for (int k = 0; k < n; k++, i += si, j += sj) ov[o + k] = av[i] >= bv[j] ? 1f : 0f; }
+                case LE -> { for (int k = 0; k < n; k++, i += si, j += sj) ov[o + k] = av[i] <= bv[j] ? 1f : 0f; }
+            }
+        });
+    }
+
+    static void where(CpuStorage cond, int[] condShape, CpuStorage a, int[] aShape, CpuStorage b, int[] bShape, CpuStorage out, int[] outShape) {
+        float[] cv = cond.data, av = a.data, bv = b.data, ov = out.data;
+        StridedLoop loop = StridedLoop.of(outShape, StridedLoop.contiguousStrides(outShape), StridedLoop.broadcastStrides(condShape, outShape),
+                StridedLoop.broadcastStrides(aShape, outShape), StridedLoop.broadcastStrides(bShape, outShape));
+        loop.run(new long[] {out.base, cond.base, a.base, b.base}, (off, step, n) -> {
+            int o = (int) off[0], c = (int) off[1], i = (int) off[2], j = (int) off[3];
+            int sc = (int) step[1], si = (int) step[2], sj = (int) step[3];
+            for (int k = 0; k < n; k++, c += sc, i += si, j += sj) ov[o + k] = cv[c] != 0f ? av[i] : bv[j];
+        });
+    }
+}

@@ -1,0 +1,120 @@
+package dev.moesr.tensor.autograd;
+
+import dev.moesr.tensor.GradMode;
+import dev.moesr.tensor.Scope;
+import dev.moesr.tensor.Tensor;
+import dev.moesr.tensor.backend.Backends;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class AutogradTest {
+
+    @Test
+    void gradientsAccumulateAcrossBackwardCalls() {
+        Tensor x = Tensor.of(new float[] {1, 2, 3}, 3).requiresGrad();
+        x.mul(x).sum().backward();
+        assertArrayEquals(new float[] {2, 4, 6}, x.grad().toFloatArray());
+        x.mul(3f).sum().backward();
+        assertArrayEquals(new float[] {5, 7, 9}, x.grad().toFloatArray());
+        x.zeroGrad();
+        assertNull(x.grad());
+    }
+
+    @Test
+    void sharedSubexpressionsSumTheirGradients() {
+        Tensor x = Tensor.of(new float[] {2}, 1).requiresGrad();
+        Tensor y = x.mul(x);          // x^2
+        y.add(y).add(x).sum().backward(); // 2x^2 + x -> 4x + 1
+        assertArrayEquals(new float[] {9}, x.grad().toFloatArray());
+    }
+
+    @Test
+    void detachAndNoGradRecordNothing() {
+        Tensor x = Tensor.ones(2).requiresGrad();
+        assertFalse(x.detach().needsGrad());
+        try (GradMode off = GradMode.off()) {
+            Tensor y = x.mul(2f);
+            assertFalse(y.needsGrad());
+            assertNull(y.gradFn());
+        }
+        assertTrue(x.mul(2f).needsGrad());
+    }
+
+    @Test
+    void backwardNeedsAScalarOrAGradient() {
+        Tensor x = Tensor.ones(2).requiresGrad();
+        assertThrows(IllegalStateException.class, () -> x.mul(2f).backward());
+        Tensor y = x.mul(2f);
+        y.backward(Tensor.of(new float[] {1, 10}, 2));
+        assertArrayEquals(new float[] {2, 20}, x.grad().toFloatArray());
+        assertThrows(IllegalStateException.class, () -> Tensor.ones(1).backward());
+    }
+
+    @Test
+    void deepChainsDoNotOverflowTheStack() {
+        Tensor x = Tensor.ones(1).requiresGrad();
+        Tensor y = x;
+        for (int i = 0; i < 20000; i++) y = y.add(1f);
+        y.sum().backward();
+        assertEquals(1f, x.grad().item());
+    }
+
+    @Test
+    void scopeReleasesWhatItMadeButKeepsWhatIsKept() {
+        long before = Backends.cpu().bytesInUse();
+        Tensor kept;
+        Tensor dropped;
+        try (Scope s = Scope.open()) {
+            Tensor a = Tensor.ones(1000);
+            dropped = a.mul(2f);
+            kept = s.keep(a.add(1f));
+        }
+        assertTrue(dropped.isReleased());
+        assertThrows(IllegalStateException.class, dropped::toFloatArray);
+        assertEquals(2f, kept.toFloatArray()[0]);
+        assertEquals(before + 4000, Backends.cpu().bytesInUse());
+        kept.release();
+        assertEquals(before, Backends.cpu().bytesInUse());
+    }
+
+    @Test
+    void leafGradientsOutliveTheScopeOfBackward() {
+        Tensor w = Tensor.ones(3).requiresGrad();
+        try (Scope s = Scope.open()) {
+            w.mul(w).sum().backward();
+        }
+        assertArrayEquals(new float[] {2, 2, 2}, w.grad().toFloatArray());
+    }
+
+    @Test
+    void memoryStaysFlatOverATrainingLoop() {
+        Tensor w = Tensor.ones(64).requiresGrad();
+        long[] inUse = new long[21];
+        for (int step = 1; step <= 20; step++) {
+            try (Scope s = Scope.open()) {
+                w.zeroGrad();
+                w.mul(w).mul(0.5f).sum().backward();
+                try (GradMode off = GradMode.off()) {
+                    Tensor updated = w.sub(w.grad().mul(0.01f));
+                    float[] v = updated.toFloatArray();
+                    Tensor nw = Tensor.of(v, 64);
+                    s.keep(nw);
+                    w.release();
+                    w = nw.requiresGrad();
+                }
+            }
+            inUse[step] = Backends.cpu().bytesInUse();
+        }
+        assertEquals(inUse[2], inUse[20]);
+    }
+
+    @Test
+    void nestedScopesMustCloseInOrder() {
+        Scope outer = Scope.open();
+        Scope inner = Scope.open();
+        assertThrows(IllegalStateException.class, outer::close);
+        inner.close();
+        outer.close();
+    }
+}
