@@ -13,6 +13,7 @@ import dev.moesr.tensor.ops.Elementwise;
 import dev.moesr.tensor.ops.Indexing;
 import dev.moesr.tensor.ops.Linalg;
 import dev.moesr.tensor.ops.Norms;
+import dev.moesr.tensor.ops.Pooling;
 import dev.moesr.tensor.ops.Reductions;
 import dev.moesr.tensor.ops.ShapeOps;
 import dev.moesr.tensor.ops.Spectral;
@@ -486,9 +487,9 @@ public final class Tensor {
         return Conv.conv2d(this, weight, bias, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups);
     }
 
-    public Tensor maxPool2d(int kernel, int stride, int padding) { return Conv.maxPool2d(this, kernel, stride, padding); }
+    public Tensor maxPool2d(int kernel, int stride, int padding) { return Pooling.maxPool2d(this, kernel, stride, padding); }
 
-    public Tensor avgPool2d(int kernel, int stride, int padding) { return Conv.avgPool2d(this, kernel, stride, padding); }
+    public Tensor avgPool2d(int kernel, int stride, int padding) { return Pooling.avgPool2d(this, kernel, stride, padding); }
 
     // ---- normalisation ----------------------------------------------------------------------
 
