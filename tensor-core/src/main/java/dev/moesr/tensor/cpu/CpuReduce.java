@@ -95,14 +95,20 @@ final class CpuReduce {
                 // a row of -inf (fully masked) would give NaN from (-inf) - (-inf); shift by 0 instead
                 double shift = max == Float.NEGATIVE_INFINITY ? 0 : max;
                 double sum = 0;
-                for (int c = 0; c < cols; c++) sum += Math.exp(xv[xi + c] - shift);
                 if (log) {
+                    for (int c = 0; c < cols; c++) sum += Math.exp(xv[xi + c] - shift);
                     // (x - max) - log(sum), not x - (max + log(sum)): the latter loses log(sum) next to a large max
                     double logSum = Math.log(sum);
                     for (int c = 0; c < cols; c++) ov[oi + c] = (float) ((xv[xi + c] - shift) - logSum);
                 } else {
-                    double inv = 1 / sum;
-                    for (int c = 0; c < cols; c++) ov[oi + c] = (float) (Math.exp(xv[xi + c] - shift) * inv);
+                    // exp once per element: park it in the output, then scale
+                    for (int c = 0; c < cols; c++) {
+                        float e = (float) Math.exp(xv[xi + c] - shift);
+                        ov[oi + c] = e;
+                        sum += e;
+                    }
+                    float inv = (float) (1 / sum);
+                    for (int c = 0; c < cols; c++) ov[oi + c] *= inv;
                 }
             }
         });
