@@ -373,17 +373,20 @@ public final class ShapeOps {
     public static Tensor upsampleNearest(Tensor x, int scale) {
         requireImage(x, "upsampleNearest");
         if (scale < 1) throw new IllegalArgumentException("upsampling scale must be a positive integer, got " + scale);
-        if (x.isComplex()) return viewAsComplex(upsampleBlocks(viewAsReal(x), scale, 2));
-        return upsampleBlocks(x, scale, 1);
+        int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3), s = scale;
+        Tensor out = Tensor.empty(x.backend(), x.dtype(), n, c, h * s, w * s);
+        // one strided copy, looping (plane, row, i, j, column) so that the innermost run is a whole input row
+        int[] loop = {n * c, h, s, s, w};
+        long[] src = {(long) h * w, w, 0, 0, 1};
+        long[] dst = {(long) h * s * w * s, (long) s * w * s, (long) w * s, 1, s};
+        if (out.numel() > 0) copyInto(x, src, 0, out, dst, 0, loop);
+        return out.recordedAs("upsample_nearest", g -> new Tensor[] {sumBlocks(g, n, c, h, w, s)}, x);
     }
 
-    /** [N, C, H, W, tail] to [N, C, H*s, W*s, tail] by reshape + expand + reshape (tail 1 means none). */
-    private static Tensor upsampleBlocks(Tensor x, int s, int tail) {
-        int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
-        int[] spread = tail == 1 ? new int[] {n, c, h, 1, w, 1} : new int[] {n, c, h, 1, w, 1, tail};
-        int[] blocks = tail == 1 ? new int[] {n, c, h, s, w, s} : new int[] {n, c, h, s, w, s, tail};
-        int[] result = tail == 1 ? new int[] {n, c, h * s, w * s} : new int[] {n, c, h * s, w * s, tail};
-        return x.reshape(spread).expand(blocks).reshape(result);
+    /** The adjoint of upsampling: each s x s block of g summed into one pixel (complex g through its real view). */
+    private static Tensor sumBlocks(Tensor g, int n, int c, int h, int w, int s) {
+        if (g.isComplex()) return viewAsComplex(viewAsReal(g).reshape(n, c, h, s, w, s, 2).sum(new int[] {3, 5}, false));
+        return g.reshape(n, c, h, s, w, s).sum(new int[] {3, 5}, false);
     }
 
     /** [N, C*r*r, H, W] to [N, C, H*r, W*r]: channel (i, j) of each group goes to offset (i, j) in an r x r block. */
