@@ -8,8 +8,10 @@ import dev.moesr.tensor.backend.Storage;
 import java.util.Arrays;
 
 /**
- * Differentiable shape operations. Only reshape (and what is built on it) shares storage;
- * everything else is a strided copy through {@link dev.moesr.tensor.backend.Backend#copy}.
+ * Differentiable shape operations. Only reshape (and what is built on it) and slices along
+ * dimension 0 share storage; everything else is a strided copy through
+ * {@link dev.moesr.tensor.backend.Backend#copy}. Copies work on floats, so complex tensors
+ * go through the same code.
  */
 public final class ShapeOps {
     private ShapeOps() {}
