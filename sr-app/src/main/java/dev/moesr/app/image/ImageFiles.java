@@ -99,7 +99,16 @@ public final class ImageFiles {
                             + " image; the formats read are PNG, JPEG and BMP (convert it first)");
                 }
                 reader.setInput(in, true, true);
-                int w = reader.getWidth(0), h = reader.getHeight(0);
+                int w, h;
+                try {
+                    w = reader.getWidth(0);
+                    h = reader.getHeight(0);
+                } catch (IIOException e) {
+                    // the PNG reader refuses a zero width or height in the header itself
+                    String m = describe(e);
+                    if (m.contains("<= 0")) throw new ImageException(name + ": has no pixels (" + m + ")");
+                    throw e;
+                }
                 if (w <= 0 || h <= 0) throw new ImageException(name + ": has no pixels (" + w + "x" + h + ")");
                 if ((long) w * h > maxPixels) {
                     throw new ImageException(name + ": is " + w + "x" + h + " = " + (long) w * h + " pixels, more than the limit of "
