@@ -66,8 +66,8 @@ public final class RealEsrganDegradation implements Degradation {
         Image targetImage = new Image(c, oriH, oriW, target, input.alpha());
 
         // The kernels are drawn first, as the Real-ESRGAN dataset does.
-        Kernel kernel1 = drawKernel(settings.blur1(), rng, steps, "blur1");
-        Kernel kernel2 = drawKernel(settings.blur2(), rng, steps, "blur2");
+        Kernel kernel1 = drawKernel(settings.blur1(), rng, steps, "kernel1");
+        Kernel kernel2 = drawKernel(settings.blur2(), rng, steps, "kernel2");
         Kernel sinc = drawFinalSinc(rng, steps);
 
         if (rng.nextDouble() < settings.noDegradationProbability()) {
@@ -79,6 +79,7 @@ public final class RealEsrganDegradation implements Degradation {
 
         // ---- first order ----
         Planes out = new Planes(Filters.filter2d(target, c, oriH, oriW, kernel1), oriH, oriW);
+        steps.add("blur1 applied");
         out = randomResizeByScale(out, c, settings.stage1(), rng, steps);
         addNoise(out, c, settings.stage1(), rng, steps, "noise1");
         out = jpeg(out, c, settings.stage1().jpegQuality().draw(rng), steps, "jpeg1");

@@ -160,14 +160,14 @@ class RealEsrganDegradationTest {
         int[] types = new int[KernelType.values().length], sizes = new int[22];
         for (int i = 0; i < n; i++) {
             List<String> steps = new ArrayList<>();
-            Kernel k = RealEsrganDegradation.drawKernel(blur, rng, steps, "blur1");
+            Kernel k = RealEsrganDegradation.drawKernel(blur, rng, steps, "kernel1");
             assertEquals(21, k.size(), "padded to 21");
             assertEquals(1.0, k.sum(), 1e-9);
             String line = steps.get(0);
             int size = Integer.parseInt(line.replaceAll(".*size=(\\d+).*", "$1"));
             sizes[size]++;
             assertTrue(k.trimmed().size() <= size, "nothing outside the drawn size: " + line);
-            if (line.startsWith("blur1 sinc")) {
+            if (line.startsWith("kernel1 sinc")) {
                 sinc++;
                 double cutoff = Double.parseDouble(line.replaceAll(".*cutoff=([0-9.]+).*", "$1"));
                 assertTrue(cutoff >= (size < 13 ? Math.PI / 3 : Math.PI / 5) - 1e-4 && cutoff <= Math.PI + 1e-4, line);
