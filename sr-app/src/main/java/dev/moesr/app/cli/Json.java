@@ -1,5 +1,6 @@
 package dev.moesr.app.cli;
 
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -66,8 +67,6 @@ public final class Json {
             }
             pad(sb, indent);
             sb.append(']');
-        } else if (v instanceof int[] a) {
-            write(sb, java.util.Arrays.stream(a).boxed().toList(), indent);
         } else {
             throw new IllegalArgumentException("cannot write a " + v.getClass().getName() + " as JSON");
         }
@@ -98,6 +97,6 @@ public final class Json {
 
     /** A list of any values (List.of refuses nulls, which JSON results need). */
     public static List<Object> list(Object... values) {
-        return java.util.Arrays.asList(values);
+        return Arrays.asList(values);
     }
 }

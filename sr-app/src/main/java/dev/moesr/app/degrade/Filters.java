@@ -1,5 +1,7 @@
 package dev.moesr.app.degrade;
 
+import java.util.Arrays;
+
 /**
  * Filtering of planar float images [channels][h][w] the way BasicSR's {@code filter2D} does it:
  * the image is padded by reflection (mirror without repeating the edge pixel, PyTorch's
@@ -28,7 +30,7 @@ public final class Filters {
                 for (int px = 0; px < pw; px++) padded[py * pw + px] = image[src + colAt[px]];
             }
             for (int y = 0; y < h; y++) {
-                java.util.Arrays.fill(acc, 0);
+                Arrays.fill(acc, 0);
                 for (int i = 0; i < size; i++) {
                     int row = (y + i) * pw;
                     for (int j = 0; j < size; j++) {
@@ -68,7 +70,7 @@ public final class Filters {
                 }
             }
             for (int y = 0; y < h; y++) {
-                java.util.Arrays.fill(acc, 0);
+                Arrays.fill(acc, 0);
                 for (int i = 0; i < k; i++) {
                     int src = rowAt[y + i] * w;
                     double gi = g[i];

@@ -1,6 +1,7 @@
 package dev.moesr.app.degrade;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The parameters of the Real-ESRGAN second-order degradation. {@link #stableSr()} gives the
@@ -23,7 +24,7 @@ public record RealEsrganSettings(Blur blur1, Stage stage1, double secondBlurProb
     public enum KernelType {
         ISO, ANISO, GENERALIZED_ISO, GENERALIZED_ANISO, PLATEAU_ISO, PLATEAU_ANISO;
 
-        public String label() { return name().toLowerCase(java.util.Locale.ROOT); }
+        public String label() { return name().toLowerCase(Locale.ROOT); }
     }
 
     /** Odd kernel sides drawn uniformly: 7, 9, ..., 21 (Real-ESRGAN's fixed range). */

@@ -8,6 +8,8 @@ import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 import java.awt.Transparency;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
@@ -72,20 +74,31 @@ public final class ImageFiles {
             throw new ImageException(file + ": cannot be read (" + describe(e) + ")", e);
         }
         if (size == 0) throw new ImageException(file + ": is empty (0 bytes)");
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (AccessDeniedException e) {
-            throw new ImageException(file + ": permission denied");
-        } catch (IOException | OutOfMemoryError e) {
+        // decoded straight from the file, so that the size check comes before any large allocation
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            if (in == null) throw new ImageException(file + ": cannot be opened");
+            return decode(in, file.toString(), maxPixels);
+        } catch (ImageException e) {
+            throw e;
+        } catch (IOException e) {
             throw new ImageException(file + ": cannot be read (" + describe(e) + ")", e);
         }
-        return decode(bytes, file.toString(), maxPixels);
     }
 
     /** Decodes an image held in memory; {@code name} is used in messages. */
     public static Image decode(byte[] bytes, String name, long maxPixels) throws ImageException {
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+        // in-memory streams: ImageIO's default would cache through temporary files
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            return decode(in, name, maxPixels);
+        } catch (ImageException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new ImageException(name + ": cannot be read (" + describe(e) + ")", e);
+        }
+    }
+
+    private static Image decode(ImageInputStream in, String name, long maxPixels) throws ImageException {
+        try {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
                 throw new ImageException(name + ": not an image in a format this program reads (PNG, JPEG, BMP)");
@@ -325,7 +338,9 @@ public final class ImageFiles {
             throw new ImageException(file + ": " + e.getMessage());
         }
         writeAtomically(file, out -> {
-            if (!ImageIO.write(bi, format, out)) throw new IOException("no ImageIO writer for " + format + " takes this image");
+            try (ImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
+                if (!ImageIO.write(bi, format, ios)) throw new IOException("no ImageIO writer for " + format + " takes this image");
+            }
         });
     }
 
@@ -335,7 +350,7 @@ public final class ImageFiles {
         BufferedImage bi = toBufferedImage(image.withoutAlpha(), 8);
         ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+        try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
             writer.setOutput(out);
             ImageWriteParam param = writer.getDefaultWriteParam();
             param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
