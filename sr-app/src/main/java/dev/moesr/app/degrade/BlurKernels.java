@@ -1,5 +1,6 @@
 package dev.moesr.app.degrade;
 
+import dev.moesr.app.math.GaussianWindow;
 import dev.moesr.app.math.SpecialFunctions;
 
 /**
@@ -88,14 +89,6 @@ public final class BlurKernels {
      * builds it: sigma = 0.3 ((size - 1) / 2 - 1) + 0.8. Returned as the 1-d factor.
      */
     public static double[] opencvGaussian1d(int size) {
-        double sigma = 0.3 * ((size - 1) * 0.5 - 1) + 0.8;
-        double[] g = new double[size];
-        double c = (size - 1) / 2.0, sum = 0;
-        for (int i = 0; i < size; i++) {
-            g[i] = Math.exp(-(i - c) * (i - c) / (2 * sigma * sigma));
-            sum += g[i];
-        }
-        for (int i = 0; i < size; i++) g[i] /= sum;
-        return g;
+        return GaussianWindow.of(size, 0.3 * ((size - 1) * 0.5 - 1) + 0.8);
     }
 }

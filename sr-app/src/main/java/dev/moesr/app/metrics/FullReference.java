@@ -1,5 +1,7 @@
 package dev.moesr.app.metrics;
 
+import dev.moesr.app.math.GaussianWindow;
+
 /**
  * PSNR and SSIM as the super-resolution papers report them (BasicSR's definitions): on a plane
  * with values in 0..255 (normally the luma of {@link Plane#luma}, border already cropped), in
@@ -41,7 +43,7 @@ public final class FullReference {
             throw new IllegalArgumentException("SSIM needs at least " + SSIM_WINDOW + "x" + SSIM_WINDOW + " pixels (after the border crop), got "
                     + a.width() + "x" + a.height());
         }
-        double[] g = gaussianWindow(SSIM_WINDOW, SSIM_SIGMA);
+        double[] g = GaussianWindow.of(SSIM_WINDOW, SSIM_SIGMA);
         int n = a.values().length;
         double[] x = a.values(), y = b.values(), xx = new double[n], yy = new double[n], xy = new double[n];
         for (int i = 0; i < n; i++) {
@@ -59,18 +61,6 @@ public final class FullReference {
             sum += (2 * mxy + C1) * (2 * cxy + C2) / ((mxx + myy + C1) * (vx + vy + C2));
         }
         return sum / mx.length;
-    }
-
-    /** exp(-(i - c)^2 / (2 sigma^2)) normalised to sum 1, c the centre (OpenCV's getGaussianKernel for sigma > 0). */
-    static double[] gaussianWindow(int size, double sigma) {
-        double[] g = new double[size];
-        double c = (size - 1) / 2.0, sum = 0;
-        for (int i = 0; i < size; i++) {
-            g[i] = Math.exp(-(i - c) * (i - c) / (2 * sigma * sigma));
-            sum += g[i];
-        }
-        for (int i = 0; i < size; i++) g[i] /= sum;
-        return g;
     }
 
     /** Separable filtering with the outer product g g^T, only where the window fits: (h-k+1) x (w-k+1) values. */
