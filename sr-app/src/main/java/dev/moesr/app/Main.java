@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
 /** {@code java -jar sr-app.jar <command>}: the entry point of the application. */
 @Command(name = "sr-app", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Latent-diffusion image super-resolution (SS-MoE UNet, frequency-compensated decoder) on the JVM.",
-        subcommands = {BenchCommand.class, Main.Train.class, Main.Infer.class, Main.Eval.class, Main.Degrade.class, Main.Info.class})
+        subcommands = {BenchCommand.class, Main.Train.class, Main.Infer.class, EvalCommand.class, DegradeCommand.class, Main.Info.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) throws Exception {
