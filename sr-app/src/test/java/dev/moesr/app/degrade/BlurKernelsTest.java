@@ -1,7 +1,7 @@
 package dev.moesr.app.degrade;
 
 import dev.moesr.app.degrade.BlurKernels.Shape;
-import dev.moesr.app.testing.Cases;
+import dev.moesr.tensor.testing.Gen;
 import dev.moesr.app.testing.Fixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -46,7 +46,7 @@ class BlurKernelsTest {
         assertEquals(4, cases);
     }
 
-    static Stream<Long> seeds() { return Cases.seeds("blur-kernels", 16); }
+    static Stream<Long> seeds() { return Gen.seeds("blur-kernels", 16); }
 
     /**
      * Each family against its formula written out here with the 2x2 covariance inverted by
@@ -55,7 +55,7 @@ class BlurKernelsTest {
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void kernelsFollowTheirFormulasSumToOneAndArePointSymmetric(long seed) {
-        Cases c = new Cases(seed);
+        Gen c = new Gen(seed);
         int size = 7 + 2 * c.nextInt(0, 7);
         double sx = c.nextDouble(0.2, 1.5), sy = c.nextDouble(0.2, 1.5), theta = c.nextDouble(-Math.PI, Math.PI);
         double beta = c.nextDouble(0.5, 2);

@@ -1,6 +1,6 @@
 package dev.moesr.app.degrade;
 
-import dev.moesr.app.testing.Cases;
+import dev.moesr.tensor.testing.Gen;
 import dev.moesr.app.testing.Fixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,13 +27,13 @@ class FiltersTest {
         }
     }
 
-    static Stream<Long> seeds() { return Cases.seeds("filters", 12); }
+    static Stream<Long> seeds() { return Gen.seeds("filters", 12); }
 
     /** filter2d against a plain loop with the reflection written out, and the separable path against filter2d. */
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void filtersMatchADirectDoubleLoop(long seed) {
-        Cases cs = new Cases(seed);
+        Gen cs = new Gen(seed);
         int c = cs.nextInt(1, 3), h = cs.nextInt(1, 14), w = cs.nextInt(1, 14), size = 2 * cs.nextInt(0, 5) + 1;
         float[] img = cs.floats(c * h * w, 0, 1);
         double[] g = cs.doubles(size, 0, 1);
@@ -80,7 +80,7 @@ class FiltersTest {
         float[] flat = new float[2 * 5 * 6];
         java.util.Arrays.fill(flat, 0.3f);
         for (float v : Filters.filter2d(flat, 2, 5, 6, BlurKernels.gaussian(21, 1.5, 0.4, 1))) assertEquals(0.3f, v, 1e-6);
-        float[] img = new Cases(4).floats(30, 0, 1);
+        float[] img = new Gen(4).floats(30, 0, 1);
         float[] copy = Filters.filter2d(img, 1, 5, 6, Kernel.identity().padTo(21));
         assertArrayEquals(img, copy);
         assertNotSame(img, copy);

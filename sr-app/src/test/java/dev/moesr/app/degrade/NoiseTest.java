@@ -1,6 +1,6 @@
 package dev.moesr.app.degrade;
 
-import dev.moesr.app.testing.Cases;
+import dev.moesr.tensor.testing.Gen;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -66,7 +66,7 @@ class NoiseTest {
 
     @Test
     void noisyValuesAreClippedToTheUnitRange() {
-        Cases c = new Cases(8);
+        Gen c = new Gen(8);
         float[] img = c.floats(3 * 20 * 20, 0, 1);
         img[0] = 0;
         img[1] = 1;
@@ -97,7 +97,7 @@ class NoiseTest {
 
     @Test
     void sameSeedSameNoise() {
-        float[] a = new Cases(5).floats(3 * 9 * 7, 0, 1), b = a.clone();
+        float[] a = new Gen(5).floats(3 * 9 * 7, 0, 1), b = a.clone();
         Noise.addPoisson(a, 3, 9, 7, 1.5, false, new SplittableRandom(77));
         Noise.addPoisson(b, 3, 9, 7, 1.5, false, new SplittableRandom(77));
         assertArrayEquals(a, b);

@@ -4,7 +4,7 @@ import dev.moesr.app.degrade.RealEsrganSettings.Blur;
 import dev.moesr.app.degrade.RealEsrganSettings.KernelType;
 import dev.moesr.app.image.Image;
 import dev.moesr.app.image.MatlabResize;
-import dev.moesr.app.testing.Cases;
+import dev.moesr.tensor.testing.Gen;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -17,7 +17,7 @@ class RealEsrganDegradationTest {
 
     /** A smooth image with an edge and some texture, values in [0, 1]. */
     static Image testImage(int channels, int h, int w, boolean alpha, long seed) {
-        Cases c = new Cases(seed);
+        Gen c = new Gen(seed);
         float[] px = new float[channels * h * w];
         for (int ch = 0; ch < channels; ch++) {
             for (int y = 0; y < h; y++) {

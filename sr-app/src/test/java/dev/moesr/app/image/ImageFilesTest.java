@@ -1,6 +1,6 @@
 package dev.moesr.app.image;
 
-import dev.moesr.app.testing.Cases;
+import dev.moesr.tensor.testing.Gen;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,7 +24,7 @@ class ImageFilesTest {
 
     /** An image whose values are exact 8-bit levels, so 8-bit files hold them without loss. */
     static Image levels(int channels, int h, int w, boolean alpha, long seed) {
-        Cases c = new Cases(seed);
+        Gen c = new Gen(seed);
         float[] px = new float[channels * h * w];
         for (int i = 0; i < px.length; i++) px[i] = c.nextInt(0, 255) / 255f;
         float[] a = null;
@@ -51,7 +51,7 @@ class ImageFilesTest {
 
     @Test
     void sixteenBitPngKeepsSixteenBitPrecision() throws IOException {
-        Cases c = new Cases(5);
+        Gen c = new Gen(5);
         float[] px = new float[3 * 4 * 5];
         for (int i = 0; i < px.length; i++) px[i] = c.nextInt(0, 65535) / 65535f;
         float[] alpha = new float[20];

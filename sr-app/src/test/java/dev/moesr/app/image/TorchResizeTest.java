@@ -1,7 +1,7 @@
 package dev.moesr.app.image;
 
 import dev.moesr.app.image.TorchResize.Mode;
-import dev.moesr.app.testing.Cases;
+import dev.moesr.tensor.testing.Gen;
 import dev.moesr.app.testing.Fixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -35,12 +35,12 @@ class TorchResizeTest {
         assertEquals(33, cases);
     }
 
-    static Stream<Long> seeds() { return Cases.seeds("torch-resize", 10); }
+    static Stream<Long> seeds() { return Gen.seeds("torch-resize", 10); }
 
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void constantImagesStayConstantAndScaleOneIsTheIdentity(long seed) {
-        Cases cs = new Cases(seed);
+        Gen cs = new Gen(seed);
         int c = cs.nextInt(1, 3), h = cs.nextInt(1, 20), w = cs.nextInt(1, 20);
         float value = (float) cs.nextDouble(0, 1);
         float[] flat = new float[c * h * w];

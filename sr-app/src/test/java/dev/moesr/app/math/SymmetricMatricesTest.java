@@ -1,6 +1,6 @@
 package dev.moesr.app.math;
 
-import dev.moesr.app.testing.Cases;
+import dev.moesr.tensor.testing.Gen;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
@@ -11,10 +11,10 @@ import static org.junit.jupiter.api.Assertions.*;
 
 class SymmetricMatricesTest {
 
-    static Stream<Long> seeds() { return Cases.seeds("symmetric", 10); }
+    static Stream<Long> seeds() { return Gen.seeds("symmetric", 10); }
 
     /** A random symmetric n x n matrix of rank {@code rank}: sum of rank outer products with random signs. */
-    static double[][] randomSymmetric(Cases c, int n, int rank) {
+    static double[][] randomSymmetric(Gen c, int n, int rank) {
         double[][] m = new double[n][n];
         for (int r = 0; r < rank; r++) {
             double[] v = c.doubles(n, -1, 1);
@@ -40,7 +40,7 @@ class SymmetricMatricesTest {
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void eigenvectorsAreOrthonormalAndReconstructTheMatrix(long seed) {
-        Cases c = new Cases(seed);
+        Gen c = new Gen(seed);
         int n = c.nextInt(1, 12);
         double[][] a = randomSymmetric(c, n, n);
         SymmetricMatrices.Eigen e = SymmetricMatrices.eigen(a);
@@ -63,7 +63,7 @@ class SymmetricMatricesTest {
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void pseudoInverseSatisfiesThePenroseConditionsOnSingularMatrices(long seed) {
-        Cases c = new Cases(seed);
+        Gen c = new Gen(seed);
         int n = c.nextInt(2, 12), rank = c.nextInt(1, n);
         double[][] a = randomSymmetric(c, n, rank);
         double[][] p = SymmetricMatrices.pseudoInverse(a);

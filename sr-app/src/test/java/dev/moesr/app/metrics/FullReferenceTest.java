@@ -2,7 +2,7 @@ package dev.moesr.app.metrics;
 
 import dev.moesr.app.image.Image;
 import dev.moesr.app.image.ImageFiles;
-import dev.moesr.app.testing.Cases;
+import dev.moesr.tensor.testing.Gen;
 import dev.moesr.app.testing.Fixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,7 +38,7 @@ class FullReferenceTest {
 
     @Test
     void identicalImagesHaveInfinitePsnrAndSsimOne() {
-        Cases c = new Cases(3);
+        Gen c = new Gen(3);
         Plane p = new Plane(20, 17, c.doubles(20 * 17, 0, 255));
         assertEquals(Double.POSITIVE_INFINITY, FullReference.psnr(p, p));
         assertEquals(1.0, FullReference.ssim(p, p), 1e-12);
@@ -55,13 +55,13 @@ class FullReferenceTest {
         assertEquals(40.0, FullReference.psnr(new Plane(5, 10, a), new Plane(5, 10, b)), 1e-9);
     }
 
-    static Stream<Long> seeds() { return Cases.seeds("ssim", 12); }
+    static Stream<Long> seeds() { return Gen.seeds("ssim", 12); }
 
     /** SSIM against a plain double loop: the full 2-d window at every valid position. */
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void ssimMatchesADirectWindowedComputation(long seed) {
-        Cases c = new Cases(seed);
+        Gen c = new Gen(seed);
         int h = c.nextInt(11, 24), w = c.nextInt(11, 24);
         double[] x = c.doubles(h * w, 0, 255), y = new double[h * w];
         for (int i = 0; i < y.length; i++) y[i] = Math.min(255, Math.max(0, x[i] + c.nextDouble(-40, 40)));
