@@ -4,6 +4,7 @@ import dev.moesr.tensor.Philox;
 import dev.moesr.tensor.Tensor;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,12 +23,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Bit-identity of the Java streams with native/philox.cuh, the header the CUDA kernels are built
  * from. The header's functions are __host__ __device__: a host program built from it (with nvcc
  * when it is on the PATH, else with a C++ compiler) prints its bits, and they must equal Java's.
- * The device path differs only in using the _rn intrinsics, which round the same way.
- * Skipped, saying why, when no compiler is found.
+ * The device path differs only in using the _rn intrinsics, which round the same way; with a
+ * GPU present, {@link #deviceKernelsMatchTheHost} runs the kernels of native/random.cu too.
+ * Skipped, saying why, when no compiler (or no GPU) is found.
  */
 class PhiloxNativeParityTest {
     private static final Path HEADER_DIR = Path.of("..", "native").toAbsolutePath().normalize();
     private static final Path DUMP_SOURCE = Path.of("src", "test", "native", "philox_dump.cpp").toAbsolutePath();
+    private static final Path DEVICE_CHECK_SOURCE = Path.of("src", "test", "native", "philox_device_check.cu").toAbsolutePath();
 
     @TempDir static Path work;
     private static Path dump;
@@ -120,5 +123,23 @@ class PhiloxNativeParityTest {
                 assertEquals(Double.doubleToRawLongBits(PortableMath.cos2pi(x)), Long.parseUnsignedLong(f[2], 16), "cos(2 pi " + x + ")");
             }
         }
+    }
+
+    /** The kernels of native/random.cu on a GPU against the host path, every value of a million-element draw. */
+    @Test
+    @Tag("gpu")
+    void deviceKernelsMatchTheHost() throws Exception {
+        Assumptions.assumeTrue(onPath("nvcc"), "nvcc not on the PATH: the device kernels cannot be built here");
+        Assumptions.assumeTrue(onPath("nvidia-smi") && new ProcessBuilder("nvidia-smi", "-L").start().waitFor() == 0,
+                "no CUDA device (nvidia-smi -L failed or is missing): device parity not checked");
+        Path exe = work.resolve("philox_device_check");
+        Process build = new ProcessBuilder("nvcc", "-O2", "-I" + HEADER_DIR, "-o", exe.toString(), DEVICE_CHECK_SOURCE.toString())
+                .redirectErrorStream(true).start();
+        String buildLog = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, build.waitFor(), "nvcc failed on philox_device_check.cu:\n" + buildLog);
+        Process p = new ProcessBuilder(exe.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        System.out.println("PhiloxNativeParityTest: " + out.trim());
     }
 }
