@@ -203,6 +203,16 @@ class ModuleTest {
     }
 
     @Test
+    void movingToTheDeviceItIsOnKeepsTheTensors() {
+        Toy.Net net = new Toy.Net(2);
+        Tensor w = net.out.weight.tensor();
+        assertSame(net, net.to(dev.moesr.tensor.Device.CPU));
+        assertSame(w, net.out.weight.tensor());
+        assertTrue(w.needsGrad());
+        net.release();
+    }
+
+    @Test
     void buffersMustNotRequireGrad() {
         Tensor t = Tensor.zeros(2).requiresGrad();
         assertThrows(IllegalArgumentException.class, () -> new Buffer(t));
