@@ -18,6 +18,8 @@ final class CpuConv {
     private static final long SMALL_GEMM_FMAS = 1L << 22;
     /** Floats of the column buffer of backward data; larger images are done in slices of output positions. */
     private static final int COLUMN_BUFFER_FLOATS = 1 << 22;
+    /** Rows of the im2col matrix packed in one pass over its columns (keeps the sliver writes in runs). */
+    private static final int ROWS_PER_PASS = 16;
 
     private CpuConv() {}
 
@@ -239,37 +241,50 @@ final class CpuConv {
             }
         }
 
-        /** Rows p0.. are (c, r, s); columns j0.. are output positions, walked a run of one output row and one sliver at a time. */
+        /**
+         * Rows p0.. are (c, r, s); columns j0.. are output positions. A few rows at a time, the
+         * columns are walked in runs that stay within one output row and one sliver, so each run
+         * is a contiguous piece of an image row (for stride 1) written to a contiguous piece of
+         * the sliver.
+         */
         private void packRows(float[] dst, int dOff, int p0, int kc, int j0, int cols, int nr) {
             int kh = g.kernelH(), kw = g.kernelW(), h = g.inH(), w = g.inW(), ow = g.outW();
             int sh = g.strideH(), sw = g.strideW();
-            for (int p = 0; p < kc; p++) {
-                int q = p0 + p, c = q / (kh * kw), r = (q / kw) % kh, s = q % kw;
-                int plane = xOff + c * h * w;
-                int rowOff = r * g.dilationH() - g.padH(), colOff = s * g.dilationW() - g.padW();
+            int[] plane = new int[ROWS_PER_PASS], rowOff = new int[ROWS_PER_PASS], colOff = new int[ROWS_PER_PASS];
+            for (int pb = 0; pb < kc; pb += ROWS_PER_PASS) {
+                int rows = Math.min(ROWS_PER_PASS, kc - pb);
+                for (int i = 0; i < rows; i++) {
+                    int q = p0 + pb + i, c = q / (kh * kw), r = (q / kw) % kh, s = q % kw;
+                    plane[i] = xOff + c * h * w;
+                    rowOff[i] = r * g.dilationH() - g.padH();
+                    colOff[i] = s * g.dilationW() - g.padW();
+                }
                 int t = 0;
                 while (t < cols) {
                     int j = j0 + t, oh = j / ow, owStart = j % ow;
                     int lane = t % nr;
                     int run = Math.min(Math.min(cols - t, ow - owStart), nr - lane);
-                    int d = dOff + (t / nr) * kc * nr + p * nr + lane;
-                    int ih = oh * sh + rowOff;
-                    if (ih < 0 || ih >= h) {
-                        Arrays.fill(dst, d, d + run, 0f);
-                    } else {
-                        int lo = firstInside(owStart, run, sw, colOff, w), hi = lastInside(owStart, run, sw, colOff, w);
-                        if (lo > hi) {
-                            Arrays.fill(dst, d, d + run, 0f);
-                        } else {
-                            if (lo > 0) Arrays.fill(dst, d, d + lo, 0f);
-                            int src = plane + ih * w + owStart * sw + colOff;
-                            if (sw == 1) {
-                                System.arraycopy(x, src + lo, dst, d + lo, hi - lo + 1);
-                            } else {
-                                for (int u = lo; u <= hi; u++) dst[d + u] = x[src + u * sw];
-                            }
-                            if (hi + 1 < run) Arrays.fill(dst, d + hi + 1, d + run, 0f);
+                    int runBase = dOff + (t / nr) * kc * nr + lane;
+                    for (int i = 0; i < rows; i++) {
+                        int d = runBase + (pb + i) * nr;
+                        int ih = oh * sh + rowOff[i];
+                        int lo = 0, hi = -1;
+                        if (ih >= 0 && ih < h) {
+                            lo = firstInside(owStart, run, sw, colOff[i], w);
+                            hi = lastInside(owStart, run, sw, colOff[i], w);
                         }
+                        if (lo > hi) {
+                            for (int u = 0; u < run; u++) dst[d + u] = 0f;
+                            continue;
+                        }
+                        for (int u = 0; u < lo; u++) dst[d + u] = 0f;
+                        int src = plane[i] + ih * w + owStart * sw + colOff[i];
+                        if (sw == 1) {
+                            System.arraycopy(x, src + lo, dst, d + lo, hi - lo + 1);
+                        } else {
+                            for (int u = lo; u <= hi; u++) dst[d + u] = x[src + u * sw];
+                        }
+                        for (int u = hi + 1; u < run; u++) dst[d + u] = 0f;
                     }
                     t += run;
                 }

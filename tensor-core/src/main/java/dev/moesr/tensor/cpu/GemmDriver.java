@@ -15,13 +15,15 @@ final class GemmDriver {
     /** Rows of op(A) per block packed for L2 (a multiple of every kernel's mr). */
     static final int MC = 128;
     /** Depth of one packed block; k is split into equal steps of at most this. */
-    static final int KC = 256;
+    static final int KC = 512;
     /** Columns of op(B) per packed panel (a multiple of every kernel's nr). */
     static final int NC = 4096;
     /** Below this many multiply-adds a call stays on the calling thread. */
     private static final long PARALLEL_MIN_FMAS = 1L << 18;
     /** Floats each thread should pack at least when the B panel is packed in parallel. */
     private static final int PACK_GRAIN_FLOATS = 1 << 14;
+    /** Rows of a row-major B packed in one pass over its columns. */
+    private static final int ROWS_PER_PASS = 16;
 
     private GemmDriver() {}
 
@@ -81,22 +83,29 @@ final class GemmDriver {
         }
 
         @Override public void packRight(float[] dst, int dOff, int p0, int kc, int j0, int cols, int nr) {
+            if (!trans) {
+                // a few rows at a time across all slivers: the rows stay in cache and each sliver is written in runs
+                for (int pb = 0; pb < kc; pb += ROWS_PER_PASS) {
+                    int pEnd = Math.min(kc, pb + ROWS_PER_PASS);
+                    for (int s = 0; s * nr < cols; s++) {
+                        int base = dOff + s * kc * nr, c0 = j0 + s * nr, live = Math.min(nr, cols - s * nr);
+                        for (int p = pb; p < pEnd; p++) {
+                            int d = base + p * nr;
+                            System.arraycopy(data, off + (p0 + p) * ld + c0, dst, d, live);
+                            for (int j = live; j < nr; j++) dst[d + j] = 0f;
+                        }
+                    }
+                }
+                return;
+            }
             for (int s = 0; s * nr < cols; s++) {
                 int base = dOff + s * kc * nr, c0 = j0 + s * nr, live = Math.min(nr, cols - s * nr);
-                if (!trans) {
-                    for (int p = 0; p < kc; p++) {
-                        int d = base + p * nr;
-                        System.arraycopy(data, off + (p0 + p) * ld + c0, dst, d, live);
-                        for (int j = live; j < nr; j++) dst[d + j] = 0f;
-                    }
-                } else {
-                    for (int j = 0; j < live; j++) {
-                        int src = off + (c0 + j) * ld + p0;
-                        for (int p = 0, d = base + j; p < kc; p++, d += nr) dst[d] = data[src + p];
-                    }
-                    for (int j = live; j < nr; j++) {
-                        for (int p = 0, d = base + j; p < kc; p++, d += nr) dst[d] = 0f;
-                    }
+                for (int j = 0; j < live; j++) {
+                    int src = off + (c0 + j) * ld + p0;
+                    for (int p = 0, d = base + j; p < kc; p++, d += nr) dst[d] = data[src + p];
+                }
+                for (int j = live; j < nr; j++) {
+                    for (int p = 0, d = base + j; p < kc; p++, d += nr) dst[d] = 0f;
                 }
             }
         }
