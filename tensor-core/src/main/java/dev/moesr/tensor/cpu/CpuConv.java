@@ -34,7 +34,16 @@ final class CpuConv {
         }
         MicroKernel kern = MicroKernel.best();
         Dims d = new Dims(g);
-        forEachImageAndGroup(g, d.og * d.p * d.k, (n, grp, parallel) -> {
+        if (!d.pointwise && DirectConv.suits(kern, g.strideW(), g.outW())) {
+            float[][] packed = new float[g.groups()][];
+            for (int grp = 0; grp < g.groups(); grp++) packed[grp] = DirectConv.packWeights(kern, w.data, w.base + grp * d.og * d.k, d.og, d.k);
+            forEachImageAndGroup(g, (long) d.og * d.p * d.k, (n, grp, parallel) -> DirectConv.image(kern,
+                    x.data, x.base + (n * g.inChannels() + grp * d.cg) * d.hw, d.cg, g.inH(), g.inW(), packed[grp], d.og,
+                    g.kernelH(), g.kernelW(), g.strideH(), g.padH(), g.padW(), g.dilationH(), g.dilationW(),
+                    out.data, out.base + (n * g.outChannels() + grp * d.og) * d.p, g.outH(), g.outW(), parallel));
+            return;
+        }
+        forEachImageAndGroup(g, (long) d.og * d.p * d.k, (n, grp, parallel) -> {
             int xOff = x.base + (n * g.inChannels() + grp * d.cg) * d.hw;
             GemmDriver.RightSource cols = d.pointwise
                     ? new GemmDriver.Dense(x.data, xOff, d.p, false)
@@ -56,7 +65,27 @@ final class CpuConv {
         }
         MicroKernel kern = MicroKernel.best();
         Dims d = new Dims(g);
-        forEachImageAndGroup(g, d.og * d.p * d.k, (n, grp, parallel) -> {
+        if (!d.pointwise && g.strideH() == 1 && DirectConv.suits(kern, g.strideW(), g.inW())) {
+            // with stride 1 the data gradient is itself a convolution: of the output gradient, padded by
+            // dilation*(k-1) - padding, with the kernel flipped and its in/out channels swapped
+            int kh = g.kernelH(), kw = g.kernelW(), taps = kh * kw;
+            float[][] packed = new float[g.groups()][];
+            for (int grp = 0; grp < g.groups(); grp++) {
+                float[] flipped = new float[d.cg * d.og * taps];
+                for (int o = 0; o < d.og; o++)
+                    for (int c = 0; c < d.cg; c++)
+                        for (int t = 0; t < taps; t++)
+                            flipped[(c * d.og + o) * taps + (taps - 1 - t)] = w.data[w.base + ((grp * d.og + o) * d.cg + c) * taps + t];
+                packed[grp] = DirectConv.packWeights(kern, flipped, 0, d.cg, d.og * taps);
+            }
+            int ph = g.dilationH() * (kh - 1) - g.padH(), pw = g.dilationW() * (kw - 1) - g.padW();
+            forEachImageAndGroup(g, (long) d.og * d.p * d.k, (n, grp, parallel) -> DirectConv.image(kern,
+                    gradOut.data, gradOut.base + (n * g.outChannels() + grp * d.og) * d.p, d.og, g.outH(), g.outW(), packed[grp], d.cg,
+                    kh, kw, 1, ph, pw, g.dilationH(), g.dilationW(),
+                    gradX.data, gradX.base + (n * g.inChannels() + grp * d.cg) * d.hw, g.inH(), g.inW(), parallel));
+            return;
+        }
+        forEachImageAndGroup(g, (long) d.og * d.p * d.k, (n, grp, parallel) -> {
             int gxOff = gradX.base + (n * g.inChannels() + grp * d.cg) * d.hw;
             int goOff = gradOut.base + (n * g.outChannels() + grp * d.og) * d.p;
             GemmDriver.Dense wT = new GemmDriver.Dense(w.data, w.base + grp * d.og * d.k, d.k, true);

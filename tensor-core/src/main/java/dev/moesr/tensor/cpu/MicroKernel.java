@@ -20,6 +20,13 @@ abstract class MicroKernel {
     /** {@code tile[i*nr + j] = sum_p A[aOff + p*mr + i] * B[bOff + p*nr + j]} for the whole mr x nr tile. */
     abstract void product(int kc, float[] a, int aOff, float[] b, int bOff, float[] tile);
 
+    /**
+     * The same product with B read in place instead of packed: step p reads the nr values
+     * {@code x[xBase + offs[p] + j]}. The direct convolution uses it, with offs[p] the offset
+     * of input channel and kernel tap p in a padded image.
+     */
+    abstract void productIndexed(int kc, float[] a, int aOff, float[] x, int xBase, int[] offs, float[] tile);
+
     /** {@code C[cOff + i*ldc + j] = alpha * tile[i*nr + j] + beta * C[...]} over the full tile; C is not read when beta is 0. */
     void merge(float[] tile, float[] c, int cOff, int ldc, float alpha, float beta) {
         mergePart(tile, c, cOff, ldc, alpha, beta, mr, nr);

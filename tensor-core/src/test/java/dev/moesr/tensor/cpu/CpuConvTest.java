@@ -108,6 +108,15 @@ class CpuConvTest {
     }
 
     @Test
+    void directKernelOnWideRows() {
+        // unit stride along the width and rows of at least 3/4 of a tile: read in place from a padded image
+        check(new ConvGeometry(1, 64, 20, 128, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), 6);
+        check(new ConvGeometry(2, 6, 7, 45, 10, 3, 3, 2, 1, 2, 0, 2, 1, 2), 7);          // stride along H only, groups
+        check(new ConvGeometry(1, 5, 6, 26, 3, 2, 3, 1, 1, 0, 5, 1, 2, 1), 8);           // padding past the kernel reach: cropped gradient
+        check(new ConvGeometry(1, 3, 5, 33, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1), 9);          // a part-filled last tile of each row
+    }
+
+    @Test
     void wrongStorageSizesAreRejected() {
         ConvGeometry g = new ConvGeometry(1, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1);
         var e = assertThrows(IllegalArgumentException.class, () -> CpuConv.forward(new CpuStorage(new float[31]),

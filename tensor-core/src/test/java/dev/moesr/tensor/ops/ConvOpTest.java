@@ -66,6 +66,7 @@ class ConvOpTest {
         if (g.nextInt(0, 3) == 0) { kh = kw = 1; stride = new int[] {1, 1}; pad = new int[] {0, 0}; }   // the pointwise path
         int h = Math.max(1, dil[0] * (kh - 1) + 1 - 2 * pad[0]) + g.nextInt(0, 6);
         int w = Math.max(1, dil[1] * (kw - 1) + 1 - 2 * pad[1]) + g.nextInt(0, 6);
+        if (g.nextInt(0, 2) == 0) w += g.nextInt(24, 40);    // rows wide enough for the direct (stride-1) kernel
         int n = g.nextInt(1, 2);
         int[] xs = {n, groups * cg, h, w}, ws = {groups * og, cg, kh, kw};
         boolean withBias = g.nextBoolean();
