@@ -26,13 +26,17 @@ final class CpuConv {
     // ---- forward ----------------------------------------------------------------------------
 
     static void forward(CpuStorage x, CpuStorage w, CpuStorage out, ConvGeometry g) {
+        forward(MicroKernel.best(), x, w, out, g);
+    }
+
+    /** The same with a chosen micro-kernel (tests run both). */
+    static void forward(MicroKernel kern, CpuStorage x, CpuStorage w, CpuStorage out, ConvGeometry g) {
         checkSizes(g, x, "input", w, "weight", out, "output");
         if (g.batch() == 0) return;
         if (g.inChannels() / g.groups() == 1) {
             Direct.forward(x, w, out, g);
             return;
         }
-        MicroKernel kern = MicroKernel.best();
         Dims d = new Dims(g);
         if (!d.pointwise && DirectConv.suits(kern, g.strideW(), g.outW())) {
             float[][] packed = new float[g.groups()][];
@@ -57,13 +61,17 @@ final class CpuConv {
     // ---- backward data --------------------------------------------------------------------------
 
     static void backwardData(CpuStorage gradOut, CpuStorage w, CpuStorage gradX, ConvGeometry g) {
+        backwardData(MicroKernel.best(), gradOut, w, gradX, g);
+    }
+
+    /** The same with a chosen micro-kernel (tests run both). */
+    static void backwardData(MicroKernel kern, CpuStorage gradOut, CpuStorage w, CpuStorage gradX, ConvGeometry g) {
         checkSizes(g, gradX, "input gradient", w, "weight", gradOut, "output gradient");
         if (g.batch() == 0) return;
         if (g.inChannels() / g.groups() == 1) {
             Direct.backwardData(gradOut, w, gradX, g);
             return;
         }
-        MicroKernel kern = MicroKernel.best();
         Dims d = new Dims(g);
         if (!d.pointwise && g.strideH() == 1 && DirectConv.suits(kern, g.strideW(), g.inW())) {
             // with stride 1 the data gradient is itself a convolution: of the output gradient, padded by
@@ -140,6 +148,11 @@ final class CpuConv {
     // ---- backward filter ------------------------------------------------------------------------
 
     static void backwardFilter(CpuStorage x, CpuStorage gradOut, CpuStorage gradW, ConvGeometry g) {
+        backwardFilter(MicroKernel.best(), x, gradOut, gradW, g);
+    }
+
+    /** The same with a chosen micro-kernel (tests run both). */
+    static void backwardFilter(MicroKernel kern, CpuStorage x, CpuStorage gradOut, CpuStorage gradW, ConvGeometry g) {
         checkSizes(g, x, "input", gradW, "weight gradient", gradOut, "output gradient");
         if (g.batch() == 0) {
             Arrays.fill(gradW.data, gradW.base, gradW.base + (int) gradW.length(), 0f);
@@ -149,7 +162,6 @@ final class CpuConv {
             Direct.backwardFilter(x, gradOut, gradW, g);
             return;
         }
-        MicroKernel kern = MicroKernel.best();
         Dims d = new Dims(g);
         // gradW_g (og x k) = sum over images of gradOut (og x p) times im2col^T (p x k); images accumulate, so only groups run side by side
         boolean groupsInParallel = g.groups() >= 2 * Parallel.threads() && (long) d.og * d.p * d.k < SMALL_GEMM_FMAS;
@@ -353,6 +365,11 @@ final class CpuConv {
         private Direct() {}
 
         static void forward(CpuStorage x, CpuStorage w, CpuStorage out, ConvGeometry g) {
+        forward(MicroKernel.best(), x, w, out, g);
+    }
+
+    /** The same with a chosen micro-kernel (tests run both). */
+    static void forward(MicroKernel kern, CpuStorage x, CpuStorage w, CpuStorage out, ConvGeometry g) {
             int oc = g.outChannels(), perGroup = oc / g.groups();
             int h = g.inH(), wd = g.inW(), oh = g.outH(), ow = g.outW(), kh = g.kernelH(), kw = g.kernelW();
             Parallel.forRange(g.batch() * oc, Math.max(1, 4096 / Math.max(1, oh * ow)), (t0, t1) -> {
@@ -380,6 +397,11 @@ final class CpuConv {
         }
 
         static void backwardData(CpuStorage gradOut, CpuStorage w, CpuStorage gradX, ConvGeometry g) {
+        backwardData(MicroKernel.best(), gradOut, w, gradX, g);
+    }
+
+    /** The same with a chosen micro-kernel (tests run both). */
+    static void backwardData(MicroKernel kern, CpuStorage gradOut, CpuStorage w, CpuStorage gradX, ConvGeometry g) {
             int ic = g.inChannels(), oc = g.outChannels(), perGroup = oc / g.groups();
             int h = g.inH(), wd = g.inW(), oh = g.outH(), ow = g.outW(), kh = g.kernelH(), kw = g.kernelW();
             Parallel.forRange(g.batch() * ic, Math.max(1, 4096 / Math.max(1, h * wd)), (t0, t1) -> {
@@ -409,6 +431,11 @@ final class CpuConv {
         }
 
         static void backwardFilter(CpuStorage x, CpuStorage gradOut, CpuStorage gradW, ConvGeometry g) {
+        backwardFilter(MicroKernel.best(), x, gradOut, gradW, g);
+    }
+
+    /** The same with a chosen micro-kernel (tests run both). */
+    static void backwardFilter(MicroKernel kern, CpuStorage x, CpuStorage gradOut, CpuStorage gradW, ConvGeometry g) {
             int oc = g.outChannels(), perGroup = oc / g.groups();
             int h = g.inH(), wd = g.inW(), oh = g.outH(), ow = g.outW(), kh = g.kernelH(), kw = g.kernelW();
             Parallel.forRange(oc, 1, (o0, o1) -> {

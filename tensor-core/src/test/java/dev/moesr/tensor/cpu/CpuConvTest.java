@@ -22,15 +22,19 @@ import static org.junit.jupiter.api.Assertions.fail;
 class CpuConvTest {
 
     private static void check(ConvGeometry g, long seed) {
+        check(MicroKernel.best(), g, seed);
+    }
+
+    private static void check(MicroKernel kern, ConvGeometry g, long seed) {
         Gen r = new Gen(seed);
         int cg = g.inChannels() / g.groups();
         float[] x = r.floats(g.batch() * g.inChannels() * g.inH() * g.inW(), -1, 1);
         float[] w = r.floats(g.outChannels() * cg * g.kernelH() * g.kernelW(), -1, 1);
         float[] y = r.floats(g.batch() * g.outChannels() * g.outH() * g.outW(), -1, 1);
         float[] out = nan(y.length), gx = nan(x.length), gw = nan(w.length);
-        CpuConv.forward(new CpuStorage(x), new CpuStorage(w), new CpuStorage(out), g);
-        CpuConv.backwardData(new CpuStorage(y), new CpuStorage(w), new CpuStorage(gx), g);
-        CpuConv.backwardFilter(new CpuStorage(x), new CpuStorage(y), new CpuStorage(gw), g);
+        CpuConv.forward(kern, new CpuStorage(x), new CpuStorage(w), new CpuStorage(out), g);
+        CpuConv.backwardData(kern, new CpuStorage(y), new CpuStorage(w), new CpuStorage(gx), g);
+        CpuConv.backwardFilter(kern, new CpuStorage(x), new CpuStorage(y), new CpuStorage(gw), g);
 
         double[] ref = definition(x, w, g);
         for (int i = 0; i < ref.length; i++) {
@@ -114,6 +118,14 @@ class CpuConvTest {
         check(new ConvGeometry(2, 6, 7, 45, 10, 3, 3, 2, 1, 2, 0, 2, 1, 2), 7);          // stride along H only, groups
         check(new ConvGeometry(1, 5, 6, 26, 3, 2, 3, 1, 1, 0, 5, 1, 2, 1), 8);           // padding past the kernel reach: cropped gradient
         check(new ConvGeometry(1, 3, 5, 33, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1), 9);          // a part-filled last tile of each row
+    }
+
+    @Test
+    void scalarKernelOnEveryPath() {
+        MicroKernel scalar = ScalarMicroKernel.INSTANCE;
+        check(scalar, new ConvGeometry(1, 3, 5, 30, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1), 10);      // direct
+        check(scalar, new ConvGeometry(2, 4, 9, 7, 5, 3, 2, 2, 2, 1, 0, 1, 2, 1), 11);       // implicit GEMM
+        check(scalar, new ConvGeometry(1, 6, 5, 5, 4, 1, 1, 1, 1, 0, 0, 1, 1, 2), 12);       // pointwise
     }
 
     @Test
