@@ -16,6 +16,11 @@ final class BenchOptions {
             description = "Untimed runs first, for the JIT and caches (default: ${DEFAULT-VALUE}).")
     int warmup;
 
+    @Option(names = "--warmup-seconds", defaultValue = "2", paramLabel = "S",
+            description = "Keep warming up at least this long: the JIT compiles the kernels on the same cores "
+                    + "in the first second or so (default: ${DEFAULT-VALUE}).")
+    double warmupSeconds;
+
     @Option(names = "--reps", defaultValue = "20", paramLabel = "N",
             description = "Timed runs; the median is reported (default: ${DEFAULT-VALUE}).")
     int reps;

@@ -41,6 +41,7 @@ final class BenchRunner {
             m.put("threads", Parallel.threads());
             if (device.kind() == Device.Kind.CPU) m.put("vector_api", CpuGemm.vectorized());
             m.put("warmup", o.warmup);
+            m.put("warmup_seconds", o.warmupSeconds);
             m.put("reps", o.reps);
             m.put("ms", median());
             m.put("ms_min", Arrays.stream(millis).min().orElse(Double.NaN));
@@ -65,6 +66,7 @@ final class BenchRunner {
         }
         if (o.reps < 1) throw new IllegalArgumentException("--reps must be >= 1, got " + o.reps);
         if (o.warmup < 0) throw new IllegalArgumentException("--warmup must be >= 0, got " + o.warmup);
+        if (!(o.warmupSeconds >= 0)) throw new IllegalArgumentException("--warmup-seconds must be >= 0, got " + o.warmupSeconds);
     }
 
     /** The device to run on, resolved (auto becomes cuda or cpu) and checked. */
@@ -85,21 +87,28 @@ final class BenchRunner {
         return Tensor.of(device, v, shape);
     }
 
-    /** Runs {@code op} warmup + reps times; each timed run ends when the device is idle again. */
+    /**
+     * Runs {@code op} at least {@code warmup} times and for at least {@code warmupSeconds}, then
+     * {@code reps} timed times; each timed run ends when the device is idle again.
+     */
     static double[] time(Device device, BenchOptions o, Supplier<Tensor> op) {
         Backend backend = Backends.get(device);
+        long warmupEnd = System.nanoTime() + (long) (o.warmupSeconds * 1e9);
+        for (int i = 0; i < o.warmup || System.nanoTime() < warmupEnd; i++) once(backend, op);
         double[] ms = new double[o.reps];
-        for (int i = 0; i < o.warmup + o.reps; i++) {
-            try (Scope ignored = Scope.open()) {
-                backend.synchronize();
-                long t0 = System.nanoTime();
-                op.get();
-                backend.synchronize();
-                long t1 = System.nanoTime();
-                if (i >= o.warmup) ms[i - o.warmup] = (t1 - t0) / 1e6;
-            }
-        }
+        for (int i = 0; i < o.reps; i++) ms[i] = once(backend, op);
         return ms;
+    }
+
+    /** One run in milliseconds, its results released. */
+    private static double once(Backend backend, Supplier<Tensor> op) {
+        try (Scope ignored = Scope.open()) {
+            backend.synchronize();
+            long t0 = System.nanoTime();
+            op.get();
+            backend.synchronize();
+            return (System.nanoTime() - t0) / 1e6;
+        }
     }
 
     /** Runs a benchmark; bad options and unusable devices end with their message on stderr and exit code 2, not a stack trace. */
