@@ -14,8 +14,6 @@ import java.util.Arrays;
  * runs as direct loops, where a GEMM would be mostly padding.
  */
 final class CpuConv {
-    /** Per-image products below this many multiply-adds are spread over the threads one per task. */
-    private static final long SMALL_GEMM_FMAS = 1L << 22;
     /** Floats of the column buffer of backward data; larger images are done in slices of output positions. */
     private static final int COLUMN_BUFFER_FLOATS = 1 << 22;
     /** Rows of the im2col matrix packed in one pass over its columns (keeps the sliver writes in runs). */
@@ -164,7 +162,7 @@ final class CpuConv {
         }
         Dims d = new Dims(g);
         // gradW_g (og x k) = sum over images of gradOut (og x p) times im2col^T (p x k); images accumulate, so only groups run side by side
-        boolean groupsInParallel = g.groups() >= 2 * Parallel.threads() && (long) d.og * d.p * d.k < SMALL_GEMM_FMAS;
+        boolean groupsInParallel = g.groups() >= 2 * Parallel.threads() && (long) d.og * d.p * d.k < GemmDriver.PARALLEL_MIN_FMAS;
         Parallel.RangeBody groups = (g0, g1) -> {
             for (int grp = g0; grp < g1; grp++) {
                 for (int n = 0; n < g.batch(); n++) {
@@ -210,7 +208,7 @@ final class CpuConv {
      */
     private static void forEachImageAndGroup(ConvGeometry g, long fmasEach, PerImage body) {
         int tasks = g.batch() * g.groups();
-        if (tasks >= 2 * Parallel.threads() && fmasEach < SMALL_GEMM_FMAS) {
+        if (tasks >= 2 * Parallel.threads() && fmasEach < GemmDriver.PARALLEL_MIN_FMAS) {
             Parallel.forRange(tasks, 1, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) body.run(t / g.groups(), t % g.groups(), false);
             });

@@ -10,8 +10,6 @@ package dev.moesr.tensor.cpu;
 public final class CpuGemm {
     /** Products with fewer multiply-adds than this take the plain loop: packing would cost more than it saves. */
     static final long SMALL_FMAS = 32L * 32 * 32;
-    /** Per-matrix size under which a batch is spread over the threads one matrix each. */
-    private static final long BATCH_SPLIT_FMAS = 1L << 21;
 
     private CpuGemm() {}
 
@@ -46,10 +44,10 @@ public final class CpuGemm {
                 }
             }
         };
-        if (batch > 1 && fmas < BATCH_SPLIT_FMAS) {
-            // many small products: one per task (the products inside then run sequentially)
-            Parallel.forRange(batch, (int) Math.max(1, (1L << 18) / Math.max(1, fmas)), one);
-        } else if (plain && batch == 1 && fmas >= (1L << 18)) {
+        if (batch > 1 && fmas < GemmDriver.PARALLEL_MIN_FMAS) {
+            // products too small to split: spread the batch over the threads, whole products per task
+            Parallel.forRange(batch, (int) Math.max(1, (1L << 20) / Math.max(1, fmas)), one);
+        } else if (plain && batch == 1 && fmas >= (1L << 21)) {
             // a big matrix-vector product: split its rows
             plainParallel(a.data, a.base, b.data, b.base, c.data, c.base, m, n, k, transA, transB, alpha, beta);
         } else {
@@ -68,7 +66,7 @@ public final class CpuGemm {
 
     private static void plainParallel(float[] a, int ao, float[] b, int bo, float[] c, int co, int m, int n, int k,
                                   boolean transA, boolean transB, float alpha, float beta) {
-        Parallel.forRange(m, Math.max(1, (int) ((1L << 16) / Math.max(1L, (long) n * k))),
+        Parallel.forRange(m, Math.max(1, (int) ((1L << 20) / Math.max(1L, (long) n * k))),
                 (i0, i1) -> plainRows(a, ao, b, bo, c, co, i0, i1, m, n, k, transA, transB, alpha, beta));
     }
 

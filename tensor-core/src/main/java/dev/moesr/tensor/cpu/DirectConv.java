@@ -46,7 +46,8 @@ final class DirectConv {
             for (int r = 0; r < kh; r++)
                 for (int s = 0; s < kw; s++) offs[q++] = (c * hp + r * dh) * wp + s * dw;
         final int plane = oh * ow, blocks = ceilDiv(cout, mr);
-        Parallel.forRange(oh * tilesPerRow, parallel ? 1 : Integer.MAX_VALUE, (t0, t1) -> {
+        boolean split = parallel && (long) cout * plane * k >= GemmDriver.PARALLEL_MIN_FMAS;
+        Parallel.forRange(oh * tilesPerRow, split ? 1 : Integer.MAX_VALUE, (t0, t1) -> {
             float[] tile = new float[mr * nr];
             for (int t = t0; t < t1; t++) {
                 int y = t / tilesPerRow, x0 = (t % tilesPerRow) * nr;

@@ -18,8 +18,12 @@ final class GemmDriver {
     static final int KC = 512;
     /** Columns of op(B) per packed panel (a multiple of every kernel's nr). */
     static final int NC = 4096;
-    /** Below this many multiply-adds a call stays on the calling thread. */
-    private static final long PARALLEL_MIN_FMAS = 1L << 18;
+    /**
+     * Below this many multiply-adds (about 320^3) a product stays on the calling thread: handing
+     * work to the pool and waking its threads costs some 50 microseconds per parallel loop here,
+     * and a 256^3 product takes only about 0.35 ms on one core.
+     */
+    static final long PARALLEL_MIN_FMAS = 1L << 25;
     /** Floats each thread should pack at least when the B panel is packed in parallel. */
     private static final int PACK_GRAIN_FLOATS = 1 << 14;
     /** Rows of a row-major B packed in one pass over its columns. */

@@ -96,14 +96,18 @@ class CpuGemmTest {
                 checkProduct(MicroKernel.best(), g, 1, 9, GemmDriver.NC + 37, 5, ta, tb, 0, 0, 0, 0.5f, 1f, "wide");
             }
         }
+        // big enough to be split over the threads
+        assertTrue(257L * 260 * 513 >= GemmDriver.PARALLEL_MIN_FMAS);
+        checkProduct(MicroKernel.best(), g, 1, 257, 260, 513, false, false, 0, 0, 0, 1f, 0f, "parallel");
+        checkProduct(MicroKernel.best(), g, 1, 257, 260, 513, true, true, 0, 0, 0, -1f, 0.5f, "parallel-t");
     }
 
     @Test
     void bigMatrixVectorProductsSplitTheirRows() {
         Gen g = new Gen(12);
-        checkProduct(MicroKernel.best(), g, 1, 1200, 1, 300, false, false, 0, 0, 0, 1f, 0f, "gemv");
-        checkProduct(MicroKernel.best(), g, 1, 1200, 1, 300, true, true, 0, 0, 0, 1f, 0.5f, "gemv-t");
-        checkProduct(MicroKernel.best(), g, 1, 1, 1500, 300, false, false, 0, 0, 0, 1f, 0f, "gevm");
+        checkProduct(MicroKernel.best(), g, 1, 4000, 1, 600, false, false, 0, 0, 0, 1f, 0f, "gemv");
+        checkProduct(MicroKernel.best(), g, 1, 4000, 1, 600, true, true, 0, 0, 0, 1f, 0.5f, "gemv-t");
+        checkProduct(MicroKernel.best(), g, 1, 1, 4000, 600, false, false, 0, 0, 0, 1f, 0f, "gevm");
     }
 
     @Test
