@@ -1,5 +1,7 @@
 package dev.moesr.tensor.cpu;
 
+import java.util.Arrays;
+
 /**
  * Convolution with stride 1 along the width, computed from a zero-padded copy of one image:
  * a tile of C is mr output channels by nr neighbouring outputs of one output row, and the
@@ -64,16 +66,25 @@ final class DirectConv {
         });
     }
 
+    /** The padded image of the last call on this thread, reused: a fresh one per call kept the garbage collector busy. */
+    private static final ThreadLocal<float[]> PADDED = ThreadLocal.withInitial(() -> new float[0]);
+
     /** {@code p[c, i, j] = in[c, i - ph, j - pw]} inside the input, 0 elsewhere, for i < hp and j < wp. */
     private static float[] pad(float[] in, int inOff, int cin, int h, int wd, int hp, int wp, int ph, int pw) {
-        float[] p = new float[cin * hp * wp];
-        int jFrom = Math.max(0, pw), jTo = Math.min(wp, wd + pw);     // columns of p that lie inside the input
-        int iFrom = Math.max(0, ph), iTo = Math.min(hp, h + ph);
-        if (jFrom >= jTo) return p;
+        float[] p = PADDED.get();
+        if (p.length < cin * hp * wp) PADDED.set(p = new float[cin * hp * wp]);
+        int jFrom = Math.max(0, pw), jTo = Math.max(jFrom, Math.min(wp, wd + pw));   // columns of p that lie inside the input
+        int iFrom = Math.max(0, ph), iTo = Math.max(iFrom, Math.min(hp, h + ph));
         for (int c = 0; c < cin; c++) {
+            int plane = c * hp * wp;
+            Arrays.fill(p, plane, plane + iFrom * wp, 0f);
             for (int i = iFrom; i < iTo; i++) {
-                System.arraycopy(in, inOff + (c * h + i - ph) * wd + jFrom - pw, p, (c * hp + i) * wp + jFrom, jTo - jFrom);
+                int row = plane + i * wp;
+                Arrays.fill(p, row, row + jFrom, 0f);
+                System.arraycopy(in, inOff + (c * h + i - ph) * wd + jFrom - pw, p, row + jFrom, jTo - jFrom);
+                Arrays.fill(p, row + jTo, row + wp, 0f);
             }
+            Arrays.fill(p, plane + iTo * wp, plane + hp * wp, 0f);
         }
         return p;
     }
