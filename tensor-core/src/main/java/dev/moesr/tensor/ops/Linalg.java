@@ -61,6 +61,7 @@ public final class Linalg {
     }
 
     /** a [..., m, k] @ b [..., k, n] over the broadcast batch shape, with the graph. */
+    @SuppressWarnings("try")   // the GradMode resource only scopes the setting
     private static Tensor product(Tensor a, Tensor b) {
         Tensor out;
         try (GradMode ignored = GradMode.off()) {
