@@ -24,11 +24,26 @@ public final class MatlabResize {
     }
 
     private static float[] resize(float[] image, int channels, int h, int w, int outH, int outW, double scaleH, double scaleW) {
+        if (image.length != (long) channels * h * w) throw new IllegalArgumentException(image.length + " values for a " + channels + "x" + h + "x" + w + " image");
+        double[] in = new double[image.length];
+        for (int i = 0; i < image.length; i++) in[i] = image[i];
+        double[] cur = resizeDouble(in, channels, h, w, outH, outW, scaleH, scaleW);
+        float[] out = new float[cur.length];
+        for (int i = 0; i < cur.length; i++) out[i] = (float) cur[i];
+        return out;
+    }
+
+    /** The same resize on double values, for callers that compute in float64 (the NIQE metric). */
+    public static double[] resize(double[] image, int channels, int h, int w, double scale) {
+        int outH = (int) Math.ceil(h * scale - 1e-9), outW = (int) Math.ceil(w * scale - 1e-9);
+        return resizeDouble(image, channels, h, w, outH, outW, scale, scale);
+    }
+
+    private static double[] resizeDouble(double[] image, int channels, int h, int w, int outH, int outW, double scaleH, double scaleW) {
         if (channels < 1 || h < 1 || w < 1) throw new IllegalArgumentException("cannot resize an empty image (" + channels + "x" + h + "x" + w + ")");
         if (image.length != (long) channels * h * w) throw new IllegalArgumentException(image.length + " values for a " + channels + "x" + h + "x" + w + " image");
         if (outH < 1 || outW < 1) throw new IllegalArgumentException("resizing " + h + "x" + w + " gives an empty " + outH + "x" + outW + " image");
-        double[] cur = new double[image.length];
-        for (int i = 0; i < image.length; i++) cur[i] = image[i];
+        double[] cur = image;
         int ch = h, cw = w;
         boolean heightFirst = scaleH <= scaleW;
         for (int pass = 0; pass < 2; pass++) {
@@ -43,9 +58,7 @@ public final class MatlabResize {
                 cw = outW;
             }
         }
-        float[] out = new float[cur.length];
-        for (int i = 0; i < cur.length; i++) out[i] = (float) cur[i];
-        return out;
+        return cur;
     }
 
     /** Cubic convolution kernel with a = -0.5 (Keys). */
