@@ -15,6 +15,7 @@ public final class InPlace {
      * Copies {@code src} into {@code dst}. Shapes and dtypes must match; {@code src} may live on
      * another device (it is moved first). {@code dst} keeps its storage, autograd flags and gradient.
      */
+    @SuppressWarnings("try")   // the Scope / GradMode resources only bound a region
     public static void assign(Tensor dst, Tensor src) {
         if (!dst.shape().equals(src.shape()) || dst.dtype() != src.dtype()) {
             throw new IllegalArgumentException("cannot write a " + src.dtype() + src.shape() + " tensor into a "

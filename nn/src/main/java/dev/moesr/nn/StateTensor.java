@@ -50,6 +50,7 @@ public abstract sealed class StateTensor permits Parameter, Buffer {
     }
 
     /** Moves the state to {@code device}: a new tensor replaces the old one (which is released); flags carry over, the gradient does not. */
+    @SuppressWarnings("try")   // the Scope / GradMode resources only bound a region
     final void moveTo(Device device) {
         if (tensor.device().equals(device)) return;
         boolean trainable = tensor.needsGrad();

@@ -49,6 +49,7 @@ public class BatchNorm2d extends Layer {
 
     public Buffer numBatchesTracked() { return numBatchesTracked; }
 
+    @SuppressWarnings("try")   // the Scope / GradMode resources only bound a region
     @Override public Tensor forward(Tensor x) {
         if (x.rank() != 4 || x.dim(1) != channels) {
             throw new IllegalArgumentException("BatchNorm2d(" + channels + ") needs NCHW input with " + channels + " channels, got shape " + x.shape());

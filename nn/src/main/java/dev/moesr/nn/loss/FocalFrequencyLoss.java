@@ -27,6 +27,7 @@ public final class FocalFrequencyLoss {
     }
 
     /** The loss of a generated image batch against the real one ([..., H, W], e.g. NCHW; same shapes). */
+    @SuppressWarnings("try")   // the Scope / GradMode resources only bound a region
     public Tensor apply(Tensor fake, Tensor real) {
         Losses.sameShape("focal frequency", fake, real);
         if (fake.rank() < 2) throw new IllegalArgumentException("focal frequency loss needs images [..., H, W], got shape " + fake.shape());

@@ -63,6 +63,7 @@ public class Adam extends Optimizer {
         }
     }
 
+    @SuppressWarnings("try")   // the Scope / GradMode resources only bound a region
     @Override public void step() {
         double lr = learningRate();
         for (var e : params().entrySet()) {

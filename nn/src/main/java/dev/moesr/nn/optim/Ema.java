@@ -33,6 +33,7 @@ public class Ema extends Module {
     /** Tracks the trainable parameters of {@code model}, with the warm-up rule on. */
     public Ema(Module model, double decay) { this(model, decay, true); }
 
+    @SuppressWarnings("try")   // the Scope / GradMode resources only bound a region
     public Ema(Module model, double decay, boolean useNumUpdates) {
         if (!(decay >= 0 && decay <= 1)) throw new IllegalArgumentException("EMA decay must be in [0, 1], got " + decay);
         this.decay = decay;
@@ -77,6 +78,7 @@ public class Ema extends Module {
     }
 
     /** Moves every shadow towards the current model weights; returns the decay used. */
+    @SuppressWarnings("try")   // the Scope / GradMode resources only bound a region
     public double update() {
         double d = nextDecay();
         if (numUpdates >= 0) numUpdates++;
@@ -98,6 +100,7 @@ public class Ema extends Module {
     }
 
     /** Exchanges model weights and shadows in place (no second copy of the model is kept). */
+    @SuppressWarnings("try")   // the Scope / GradMode resources only bound a region
     public void swap() {
         try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
             for (var e : shadows.entrySet()) {

@@ -18,6 +18,7 @@ public final class GradClip {
      * norm is not finite the gradients are left unchanged (PyTorch would fill them with NaN), so the
      * caller can see the returned value and skip the step.
      */
+    @SuppressWarnings("try")   // the Scope / GradMode resources only bound a region
     public static double clipGradNorm(Collection<Parameter> params, double maxNorm) {
         if (!(maxNorm > 0)) throw new IllegalArgumentException("max gradient norm must be > 0, got " + maxNorm);
         double norm = globalNorm(params);
@@ -34,6 +35,7 @@ public final class GradClip {
     }
 
     /** The L2 norm of all gradients together (0 when none has one). */
+    @SuppressWarnings("try")   // the Scope / GradMode resources only bound a region
     public static double globalNorm(Collection<Parameter> params) {
         double sumSquares = 0;
         try (Scope s = Scope.open(); GradMode off = GradMode.off()) {

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@SuppressWarnings("try")   // scopes in tests only bound a region
 class FocalFrequencyLossTest {
 
     static Stream<Long> cases() { return Gen.seeds("focal-frequency", 15); }

@@ -9,6 +9,7 @@ import dev.moesr.tensor.Tensor;
  * A tiny problem for optimiser tests: two parameters and loss sum(c * (p - t)^2) over both, so
  * the gradient 2c(p - t) is known in closed form for the double-precision reference.
  */
+@SuppressWarnings("try")   // scopes in tests only bound a region
 final class Quadratic extends Module {
     static final float[] A0 = {0.5f, -1.25f, 2f, 0.1f}, B0 = {-0.3f, 0.7f};
     static final float[] TA = {1f, 0.5f, -1f, 0.3f}, TB = {0.2f, -0.4f};
