@@ -16,7 +16,8 @@ to float16 (so the file stays small; they are exact in float32), and writes:
   grad_output          a weight for the loss sum(output * grad_output) of the training forward
   grad.<name>          its gradients for the input and a few parameters
 
-Also prints the parameter counts of the moesr-x8 shape (with 16 space experts and without MoE).
+The metadata also holds the parameter counts of the moesr-x8 and moesr-x4 shapes this
+implementation builds, with their space experts and without MoE layers.
 
 Run from the repository root (needs python3-torch, e.g. Debian's 1.13):
     /usr/bin/python3 diffusion/src/test/python/make_unet_fixtures.py
@@ -255,6 +256,7 @@ TINY = dict(in_channels=6, out_channels=3, model_channels=32, channel_mult=[1, 2
             head_channels=32, space_experts=4, dropout=0.0)
 MOESR_X8 = dict(in_channels=6, out_channels=3, model_channels=160, channel_mult=[1, 2, 2, 4], num_res_blocks=2, attention_rates=[16, 8],
                 head_channels=32, space_experts=16, dropout=0.0)
+MOESR_X4 = dict(MOESR_X8, channel_mult=[1, 2, 4, 4], space_experts=4)
 
 
 # ---- writing ------------------------------------------------------------------------------------
@@ -323,15 +325,18 @@ def main():
     with torch.no_grad():
         y_avg = model(x, t)
 
+    # parameter counts of the large shapes, built by this implementation
+    counts = {}
+    for name, cfg in (("moesr-x8", MOESR_X8), ("moesr-x4", MOESR_X4)):
+        for experts in (cfg["space_experts"], 0):
+            counts["parameters.%s.experts_%d" % (name, experts)] = sum(p.numel() for p in UNet(dict(cfg, space_experts=experts)).parameters())
+            print("%s UNet with %d space experts: %d parameters" % (name, experts, counts["parameters.%s.experts_%d" % (name, experts)]))
+
     state = {"model." + k: v for k, v in model.state_dict().items()}
     tensors = {**state, "input": x, "timesteps": t.float(), "output": y, "output_averaged": y_avg, "grad_output": gy, **grads}
-    meta = {"config": "tiny", "routing_seed": routing_seed, "torch": torch.__version__}
+    meta = {"config": "tiny", "routing_seed": routing_seed, "torch": torch.__version__, **counts}
     save(os.path.join(OUT, "tiny_unet.safetensors"), tensors, meta, half=set(state))
     print("tiny UNet: %d parameters, output |y| mean %.4f" % (sum(p.numel() for p in model.parameters()), y.abs().mean().item()))
-
-    with_moe = sum(p.numel() for p in UNet(MOESR_X8).parameters())
-    without = sum(p.numel() for p in UNet(dict(MOESR_X8, space_experts=0)).parameters())
-    print("moesr-x8 UNet: %d parameters with 16 space experts, %d without the MoE layers" % (with_moe, without))
 
 
 if __name__ == "__main__":
