@@ -152,6 +152,39 @@ public final class UNetLayout {
         return out;
     }
 
+    /**
+     * Each state-dict name of ours and the name the authors' released code gives the same tensor.
+     * Their Space-MoE ("FeedForwardMoe") is a sibling right after the attention block, so in a
+     * block with experts it takes the next index and what followed moves up by one
+     * ({@code middle_block.2} is their {@code middle_block.3}; an Upsample at 2 is their 3);
+     * their names inside it are {@code moe_norm} and {@code moe_blocks.<i>.{0,3}} (a Dropout sits at 2).
+     */
+    public Map<String, String> releasedNames() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String name : stateShapes().keySet()) out.put(name, releasedName(name));
+        return out;
+    }
+
+    private String releasedName(String name) {
+        for (Block b : blocks()) {
+            if (!name.startsWith(b.name() + ".")) continue;
+            int attention = -1;
+            for (int i = 0; i < b.parts().size(); i++) if (b.parts().get(i) instanceof Attention a && a.experts() > 0) attention = i;
+            if (attention < 0) return name;
+            String rest = name.substring(b.name().length() + 1);
+            String moeIndex = b.name() + "." + (attention + 1) + ".";
+            if (rest.startsWith("moe.norm.")) return moeIndex + "moe_norm." + rest.substring("moe.norm.".length());
+            if (rest.startsWith("moe.experts.")) {
+                String[] p = rest.split("\\.", 5);   // moe, experts, i, layer, weight|bias
+                return moeIndex + "moe_blocks." + p[2] + "." + (p[3].equals("2") ? "3" : p[3]) + "." + p[4];
+            }
+            int dot = rest.indexOf('.');
+            int index = Integer.parseInt(rest.substring(0, dot));
+            return index > attention ? b.name() + "." + (index + 1) + rest.substring(dot) : name;
+        }
+        return name;
+    }
+
     /** The number of parameters of the UNet, from {@link #stateShapes} (every entry is a parameter). */
     public long parameterCount() {
         long n = 0;

@@ -104,6 +104,47 @@ class UNetLayoutTest {
     }
 
     @Test
+    void releasedNamesPutTheMoEAfterTheAttentionAndShiftWhatFollows() {
+        Map<String, String> names = UNetLayout.of(UNetConfig.moesrX8()).releasedNames();
+        assertEquals("input_blocks.10.1.qkv.weight", names.get("input_blocks.10.1.qkv.weight"));
+        assertEquals("input_blocks.10.2.moe_norm.weight", names.get("input_blocks.10.moe.norm.weight"));
+        assertEquals("input_blocks.10.2.moe_blocks.3.0.weight", names.get("input_blocks.10.moe.experts.3.0.weight"));
+        assertEquals("middle_block.2.moe_blocks.15.3.bias", names.get("middle_block.moe.experts.15.2.bias"));
+        assertEquals("middle_block.3.out_layers.3.weight", names.get("middle_block.2.out_layers.3.weight"));
+        assertEquals("middle_block.0.in_layers.0.weight", names.get("middle_block.0.in_layers.0.weight"));
+        assertEquals("output_blocks.2.3.conv.weight", names.get("output_blocks.2.2.conv.weight"));
+        assertEquals("output_blocks.5.1.conv.weight", names.get("output_blocks.5.1.conv.weight"), "no MoE at rate 4: LDM's name");
+        assertEquals(names.size(), new java.util.HashSet<>(names.values()).size(), "one released name per tensor");
+    }
+
+    @Test
+    void aReleasedCheckpointConvertsToOurNames() {
+        try (Scope s = Scope.open()) {
+            UNet unet = new UNet(UNetConfig.tiny(), new Philox(21));
+            Map<String, String> names = UNetLayout.of(UNetConfig.tiny()).releasedNames();
+            Map<String, Tensor> checkpoint = new HashMap<>();
+            for (var e : unet.stateDict().entrySet()) {
+                checkpoint.put(ReleasedCheckpoint.MODEL_PREFIX + names.get(e.getKey()), e.getValue());
+                checkpoint.put(ReleasedCheckpoint.EMA_PREFIX + names.get(e.getKey()).replace(".", ""), e.getValue().mul(2f));
+            }
+            checkpoint.put("first_stage_model.encoder.conv_in.weight", Tensor.zeros(1));
+            Map<String, Tensor> raw = ReleasedCheckpoint.unetState(checkpoint, UNetConfig.tiny(), false);
+            Map<String, Tensor> ema = ReleasedCheckpoint.unetState(checkpoint, UNetConfig.tiny(), true);
+            assertEquals(new ArrayList<>(unet.stateDict().keySet()), new ArrayList<>(raw.keySet()));
+            for (var e : unet.stateDict().entrySet()) {
+                float[] v = e.getValue().toFloatArray(), twice = ema.get(e.getKey()).toFloatArray();
+                assertArrayEquals(v, raw.get(e.getKey()).toFloatArray(), e.getKey());
+                for (int i = 0; i < v.length; i++) assertEquals(2 * v[i], twice[i], e.getKey());
+            }
+            unet.loadStateDict(ema, true);
+            checkpoint.remove(ReleasedCheckpoint.MODEL_PREFIX + "middle_block.3.in_layers.2.weight");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ReleasedCheckpoint.unetState(checkpoint, UNetConfig.tiny(), false));
+            assertTrue(e.getMessage().contains("middle_block.3.in_layers.2.weight (our middle_block.2.in_layers.2.weight)"), e.getMessage());
+            unet.release();
+        }
+    }
+
+    @Test
     void metadataRoundTripsAndUnknownOrMissingKeysAreErrors() {
         for (String name : UNetConfig.presetNames()) {
             UNetConfig c = UNetConfig.byName(name);
