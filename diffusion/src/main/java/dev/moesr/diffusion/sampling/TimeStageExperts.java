@@ -84,7 +84,11 @@ public final class TimeStageExperts extends Module implements Denoiser {
         return new int[] {k * stageLength(), (k + 1) * stageLength()};
     }
 
-    /** eps(z_t, condition, t) by the expert of t's stage; {@code condition} (B, C_c, H, W) or null is appended to z_t's channels. */
+    /**
+     * eps(z_t, condition, t) by the expert of t's stage; {@code condition} (B, C_c, H, W) or null is
+     * appended to z_t's channels. The experts run in the mode they are in: call {@code eval()}
+     * before sampling (averaged Space-MoE experts, no dropout).
+     */
     @Override public Tensor predictNoise(Tensor zt, Tensor condition, int t) {
         UNet unet = expertFor(t);
         return unet.forward(modelInput(zt, condition, unet.config().inChannels()), t);
@@ -140,7 +144,7 @@ public final class TimeStageExperts extends Module implements Denoiser {
             Map<String, String> meta = f.metadata();
             if (meta.keySet().stream().anyMatch(key -> key.startsWith("unet."))) {
                 UNetConfig theirs = UNetConfig.fromMetadata(meta);
-                if (!sameShape(theirs, unet.config())) {
+                if (!theirs.sameArchitecture(unet.config())) {
                     throw new IllegalArgumentException(path + " holds a UNet of " + theirs + " but expert " + k + " is " + unet.config());
                 }
             }
@@ -165,10 +169,5 @@ public final class TimeStageExperts extends Module implements Denoiser {
         TimeStageExperts out = new TimeStageExperts(unets, trainSteps);
         for (int k = 0; k < files.size(); k++) out.loadExpert(k, files.get(k));   // checks each file's stage
         return out;
-    }
-
-    private static boolean sameShape(UNetConfig a, UNetConfig b) {
-        return a.withDropout(b.dropout()).equals(new UNetConfig(a.name(), b.inChannels(), b.outChannels(), b.modelChannels(), b.channelMult(),
-                b.numResBlocks(), b.attentionRates(), b.headChannels(), b.spaceExperts(), b.dropout()));
     }
 }

@@ -9,7 +9,6 @@ import dev.moesr.nn.Sequential;
 import dev.moesr.nn.layers.GELU;
 import dev.moesr.nn.layers.LayerNorm;
 import dev.moesr.nn.layers.Linear;
-import dev.moesr.tensor.Device;
 import dev.moesr.tensor.GradMode;
 import dev.moesr.tensor.Philox;
 import dev.moesr.tensor.Scope;
@@ -122,19 +121,18 @@ public final class SpaceMoE extends Layer {
         }
         int[] perm = routing.permutation(len);
         int group = len / experts;
-        Device device = tokens.device();
+        float[] order = new float[len], inverse = new float[len];
+        for (int k = 0; k < len; k++) {
+            order[k] = perm[k];
+            inverse[perm[k]] = k;
+        }
+        Tensor index = Tensor.of(tokens.device(), order, len);   // group i is index[i*group, (i+1)*group): a view, no copy
         Tensor[] outs = new Tensor[experts];
-        float[] inverse = new float[len];
         for (int i = 0; i < experts; i++) {
-            float[] index = new float[group];
-            for (int j = 0; j < group; j++) {
-                index[j] = perm[i * group + j];
-                inverse[perm[i * group + j]] = i * group + j;
-            }
-            outs[i] = expertList.get(i).forward(tokens.indexSelect(1, Tensor.of(device, index, group)));
+            outs[i] = expertList.get(i).forward(tokens.indexSelect(1, index.slice(0, i * group, (i + 1) * group)));
         }
         Tensor joined = experts == 1 ? outs[0] : Tensor.cat(1, outs);   // tokens in permuted order
-        return joined.indexSelect(1, Tensor.of(device, inverse, len));
+        return joined.indexSelect(1, Tensor.of(tokens.device(), inverse, len));
     }
 
     /** The FFN of averaged weights: on the fly when gradients may flow to the experts, else the kept copy. */

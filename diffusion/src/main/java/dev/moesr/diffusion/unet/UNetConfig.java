@@ -107,6 +107,13 @@ public record UNetConfig(String name, int inChannels, int outChannels, int model
         return new UNetConfig(name, inChannels, outChannels, modelChannels, channelMult, numResBlocks, attentionRates, headChannels, spaceExperts, p);
     }
 
+    /** Whether the two configurations build the same weights (they may differ in name and dropout). */
+    public boolean sameArchitecture(UNetConfig o) {
+        return inChannels == o.inChannels && outChannels == o.outChannels && modelChannels == o.modelChannels
+                && Arrays.equals(channelMult, o.channelMult) && numResBlocks == o.numResBlocks && Arrays.equals(attentionRates, o.attentionRates)
+                && headChannels == o.headChannels && spaceExperts == o.spaceExperts;
+    }
+
     /** Width of the timestep embedding after time_embed: 4 x model channels. */
     public int timeEmbedChannels() { return 4 * modelChannels; }
 

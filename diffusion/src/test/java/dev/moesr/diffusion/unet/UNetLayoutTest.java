@@ -181,6 +181,15 @@ class UNetLayoutTest {
     }
 
     @Test
+    void architectureIgnoresNameAndDropout() {
+        UNetConfig tiny = UNetConfig.tiny();
+        assertTrue(tiny.sameArchitecture(new UNetConfig("renamed", 6, 3, 32, new int[] {1, 2}, 1, new int[] {2}, 32, 4, 0.2f)));
+        assertTrue(tiny.sameArchitecture(tiny.withDropout(0.1f)));
+        assertFalse(tiny.sameArchitecture(tiny.withSpaceExperts(2)));
+        assertFalse(tiny.equals(tiny.withDropout(0.1f)));
+    }
+
+    @Test
     void theConfigRecordCopiesItsArrays() {
         int[] mult = {1, 2};
         UNetConfig c = new UNetConfig("t", 6, 3, 32, mult, 1, new int[] {2}, 32, 4, 0f);
