@@ -181,6 +181,16 @@ class UNetLayoutTest {
     }
 
     @Test
+    void ldmStyleEmaNamesDoNotClash() {
+        // the EMA (nn's Ema, LDM's LitEma) names its shadows by the parameter name without dots
+        for (String name : UNetConfig.presetNames()) {
+            Map<String, int[]> shapes = UNetLayout.of(UNetConfig.byName(name)).stateShapes();
+            java.util.Set<String> dotless = new java.util.HashSet<>();
+            for (String k : shapes.keySet()) assertTrue(dotless.add(k.replace(".", "")), name + ": " + k + " clashes once dots are removed");
+        }
+    }
+
+    @Test
     void architectureIgnoresNameAndDropout() {
         UNetConfig tiny = UNetConfig.tiny();
         assertTrue(tiny.sameArchitecture(new UNetConfig("renamed", 6, 3, 32, new int[] {1, 2}, 1, new int[] {2}, 32, 4, 0.2f)));
