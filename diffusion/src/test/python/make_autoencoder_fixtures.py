@@ -49,7 +49,7 @@ def save(relpath, tensors, metadata=None):
 
 def state(module, prefix="module."):
     """A module's state dict under a prefix; BatchNorm's int64 counters become floats."""
-    return {prefix + k: v.float() for k, v in module.state_dict().items()}
+    return {prefix + k: v.detach().clone().float() for k, v in module.state_dict().items()}
 
 
 # ---- VQ-GAN first stage ---------------------------------------------------------------------

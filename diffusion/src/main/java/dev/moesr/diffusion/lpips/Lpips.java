@@ -42,7 +42,7 @@ public class Lpips extends Module {
     private static final int[] CONVS_PER_SLICE = {2, 2, 3, 3, 3};
     private static final float[] SHIFT = {-0.030f, -0.088f, -0.188f};
     private static final float[] SCALE = {0.458f, 0.448f, 0.450f};
-    private static final float EPS = 1e-10f;
+    private static final float EPS = 1e-10f, TINY_SQUARE = 1e-20f;
 
     /** One slice of torchvision's VGG16 features: [max-pool,] then convolutions each followed by ReLU; children named by torchvision index. */
     static final class VggSlice extends Layer {
@@ -90,6 +90,11 @@ public class Lpips extends Module {
         Tensor apply(Tensor x) { return x.sub(ownBuffer("shift").tensor()).div(ownBuffer("scale").tensor()); }
     }
 
+    /** lpips' NetLinLayer: child "model", a Sequential of dropout (identity here) and the 1x1 convolution. */
+    static final class LinearHead extends Module {
+        LinearHead(Conv2d conv) { registerModule("model", new Sequential(new Identity(), conv)); }
+    }
+
     public final List<Integer> widths;
     private final ScalingLayer scalingLayer;
     private final Vgg16Features net;
@@ -108,7 +113,7 @@ public class Lpips extends Module {
         this.net = registerModule("net", new Vgg16Features(widths, rng));
         for (int l = 0; l < 5; l++) {
             Conv2d lin = new Conv2d(widths.get(l), 1, 1, 1, 0, 1, 1, false, rng);
-            registerModule("lin" + l, new Sequential(new Identity(), lin));
+            registerModule("lin" + l, new LinearHead(lin));
             lins.add(lin);
         }
         setTrainable(false);   // a fixed metric; its input still gets gradients
@@ -136,8 +141,14 @@ public class Lpips extends Module {
         return total;
     }
 
+    /**
+     * f / (sqrt(sum_c f^2) + 1e-10). Where every channel is 0 (all ReLUs off) sqrt's gradient
+     * would be 0/0 = NaN, which PyTorch's ReLU backward masks out by selection but a multiplying
+     * backward does not; adding 1e-20 under the root keeps it finite and changes no value that
+     * float32 can tell apart (only sums below ~1e-12, where f / norm is 0 or rounding anyway).
+     */
     private static Tensor unitNormalise(Tensor f) {
-        return f.div(f.square().sum(1, true).sqrt().add(EPS));
+        return f.div(f.square().sum(1, true).add(TINY_SQUARE).sqrt().add(EPS));
     }
 
     // ---- weights --------------------------------------------------------------------------------
