@@ -5,11 +5,17 @@ import dev.moesr.diffusion.autoencoder.VectorQuantizer;
 import dev.moesr.diffusion.autoencoder.VqConfig;
 import dev.moesr.diffusion.autoencoder.VqModel;
 import dev.moesr.nn.Module;
+import dev.moesr.nn.io.SafeTensorsFile;
 import dev.moesr.nn.layers.Conv2d;
 import dev.moesr.tensor.Philox;
 import dev.moesr.tensor.Tensor;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The first stage with the frequency-compensated decoder (VQModelResiUnet of the released code),
@@ -66,6 +72,42 @@ public class FrequencyCompensatedVqModel extends Module {
     public VqModel.Reconstruction forward(Tensor lrUpscaled, Tensor latent) {
         VectorQuantizer.Result q = quantize.forward(latent);
         return new VqModel.Reconstruction(decodeQuantized(q.quantized(), lrFeatures(lrUpscaled)), q.loss(), q.indices());
+    }
+
+    /**
+     * Loads a plain VQ-GAN checkpoint (VqModel names) into everything but the fusion layers and
+     * the refinement UNet, which keep their values: how stage 2 starts from the trained first
+     * stage. Keys are checked first: any other missing key, an unexpected key or a shape mismatch
+     * is an error and nothing is written.
+     */
+    public void loadFirstStage(Path checkpoint) throws IOException {
+        try (SafeTensorsFile f = SafeTensorsFile.open(checkpoint)) {
+            checkFirstStageKeys(f.entries().keySet(), checkpoint.toString());
+            loadFrom(f, false);
+        }
+    }
+
+    /** As {@link #loadFirstStage(Path)}, from tensors in memory. */
+    public void loadFirstStage(Map<String, Tensor> state) {
+        checkFirstStageKeys(state.keySet(), "the state dict");
+        loadStateDict(state, false);
+    }
+
+    private void checkFirstStageKeys(Set<String> keys, String source) {
+        List<String> missing = new ArrayList<>(), unexpected = new ArrayList<>();
+        Set<String> own = stateDict().keySet();
+        for (String k : own) if (!keys.contains(k) && !isCompensation(k)) missing.add(k);
+        for (String k : keys) if (!own.contains(k) || isCompensation(k)) unexpected.add(k);
+        if (!missing.isEmpty() || !unexpected.isEmpty()) {
+            throw new IllegalArgumentException("cannot load a first stage from " + source + " (nothing was changed): "
+                    + (missing.isEmpty() ? "" : missing.size() + " missing keys, e.g. " + missing.subList(0, Math.min(5, missing.size())) + " ")
+                    + (unexpected.isEmpty() ? "" : unexpected.size() + " unexpected keys, e.g. " + unexpected.subList(0, Math.min(5, unexpected.size())))
+                    + "; expected a VqModel state dict of the same configuration (to load a full frequency-compensated checkpoint, use load)");
+        }
+    }
+
+    private static boolean isCompensation(String key) {
+        return key.startsWith("decoder.fusion_layer_") || key.startsWith("decoder.unet_1.");
     }
 
     public float fusionWeight() { return decoder.fusionWeight(); }
