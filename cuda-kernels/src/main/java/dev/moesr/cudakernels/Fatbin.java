@@ -24,8 +24,8 @@ public final class Fatbin {
 
     public enum Kind { PTX, SASS, OTHER }
 
-    /** One compiled image: SASS for sm_XY or PTX for compute_XY. */
-    public record Entry(Kind kind, int sm, long payloadBytes) {
+    /** One compiled image: SASS for sm_XY or PTX for compute_XY; its payload at {@code payloadOffset} of the fatbin. */
+    public record Entry(Kind kind, int sm, long payloadOffset, long payloadBytes) {
         @Override public String toString() {
             return (kind == Kind.PTX ? "compute_" : kind == Kind.SASS ? "sm_" : "?_") + sm + " " + kind + " (" + payloadBytes + " bytes)";
         }
@@ -65,7 +65,7 @@ public final class Fatbin {
             if (entryHeader < 32 || payload < 0 || off + entryHeader + payload > end) {
                 throw new IllegalArgumentException("corrupt fatbin entry at byte " + off);
             }
-            out.add(new Entry(kind == 1 ? Kind.PTX : kind == 2 ? Kind.SASS : Kind.OTHER, sm, payload));
+            out.add(new Entry(kind == 1 ? Kind.PTX : kind == 2 ? Kind.SASS : Kind.OTHER, sm, off + entryHeader, payload));
             off += entryHeader + payload;
         }
         return out;

@@ -48,10 +48,13 @@ final class LinkProblems {
         if (lower.contains("libstdc++") || lower.contains("glibc") || lower.contains("version `")) {
             return "the CUDA bindings need a newer C/C++ runtime than this system has (" + firstLine(all, "") + ")";
         }
+        if (lower.contains("could not initialize class")) {
+            return "the CUDA bindings failed to load earlier in this process (" + firstLine(all, "exception") + ")";
+        }
         if (t instanceof NoClassDefFoundError && lower.contains("org/bytedeco")) {
             return "the CUDA bindings are not on the class path: add " + BINDINGS;
         }
-        if (lower.contains("no jni") || lower.contains("no jnijavacpp")) {
+        if (lower.contains("no jni") && !lower.contains(".so: ")) {   // no linker message: the JNI library itself was not found
             return "the native part of the CUDA bindings is not on the class path (" + firstLine(all, "no jni")
                     + "): add the linux-x86_64 jars of " + BINDINGS;
         }
