@@ -77,6 +77,9 @@ final class KernelArgs implements AutoCloseable {
 
     int count() { return count; }
 
+    /** Where argument i's value lives (host memory), for tests. */
+    long slotAddress(int i) { return slots.get(i); }
+
     /** The kernelParams array for cuLaunchKernel. */
     Pointer params() { return slots; }
 
