@@ -140,7 +140,7 @@ static __device__ double moesr_block_sum(double v) {
     v = moesr_warp_sum(v);
     if (lane == 0) partial[warp] = v;
     __syncthreads();
-    int warps = (blockDim.x + 31) >> 5;
+    unsigned warps = (blockDim.x + 31) >> 5;
     v = threadIdx.x < warps ? partial[threadIdx.x] : 0.0;
     if (warp == 0) v = moesr_warp_sum(v);
     if (threadIdx.x == 0) partial[0] = v;
@@ -158,7 +158,7 @@ static __device__ float moesr_block_max(float v) {
     for (int o = 16; o > 0; o >>= 1) v = moesr_jmaxf(v, __shfl_down_sync(0xffffffffu, v, o));
     if (lane == 0) partial[warp] = v;
     __syncthreads();
-    int warps = (blockDim.x + 31) >> 5;
+    unsigned warps = (blockDim.x + 31) >> 5;
     v = threadIdx.x < warps ? partial[threadIdx.x] : -INFINITY;
     if (warp == 0) {
 #pragma unroll

@@ -5,6 +5,12 @@
 // CPU reference: CpuIndex.
 #include "common.cuh"
 
+// Whether float index f picks a valid position below size (false for NaN, negatives, and
+// values too large, checked before any conversion to an integer).
+static __device__ __forceinline__ bool moesr_index_ok(float f, long long size) {
+    return f >= 0.0f && (double)f < (double)size;
+}
+
 // x viewed as [outer, axis, inner]: out[o, j, i] = x[o, index[j], i] for j < indexCount.
 extern "C" __global__ void moesr_index_select(const float* x, const float* index, float* out,
                                               long long outer, long long axis, long long inner,
@@ -15,12 +21,11 @@ extern "C" __global__ void moesr_index_select(const float* x, const float* index
         long long j = (e / inner) % indexCount;
         long long o = e / (inner * indexCount);
         float f = index[j];
-        long long k = (long long)f;
-        if (!(f >= 0.0f) || k >= axis) {   // also catches NaN
+        if (!moesr_index_ok(f, axis)) {
             atomicOr(err, MOESR_ERR_INDEX_SELECT);
             out[e] = 0.0f;
         } else {
-            out[e] = x[(o * axis + k) * inner + i];
+            out[e] = x[(o * axis + (long long)f) * inner + i];
         }
     }
 }
@@ -35,11 +40,10 @@ extern "C" __global__ void moesr_index_select_backward(const float* gradOut, con
         long long j = (e / inner) % indexCount;
         long long o = e / (inner * indexCount);
         float f = index[j];
-        long long k = (long long)f;
-        if (!(f >= 0.0f) || k >= axis) {
+        if (!moesr_index_ok(f, axis)) {
             atomicOr(err, MOESR_ERR_INDEX_SELECT);
         } else {
-            atomicAdd(gradX + (o * axis + k) * inner + i, gradOut[e]);
+            atomicAdd(gradX + (o * axis + (long long)f) * inner + i, gradOut[e]);
         }
     }
 }
@@ -68,13 +72,12 @@ extern "C" __global__ void moesr_gather(const float* x, const float* index, floa
                                         int* err) {
     MOESR_GRID_STRIDE(p, n) {
         float f = index[p];
-        long long k = (long long)f;
-        if (!(f >= 0.0f) || k >= dimSize) {
+        if (!moesr_index_ok(f, dimSize)) {
             atomicOr(err, MOESR_ERR_GATHER);
             out[p] = 0.0f;
             continue;
         }
-        long long off = moesr_gather_offset(p, k, rank, indexShape, xStrides, dim);
+        long long off = moesr_gather_offset(p, (long long)f, rank, indexShape, xStrides, dim);
         out[p] = x[off];
     }
 }
@@ -85,12 +88,11 @@ extern "C" __global__ void moesr_gather_backward(const float* gradOut, const flo
                                                  int* err) {
     MOESR_GRID_STRIDE(p, n) {
         float f = index[p];
-        long long k = (long long)f;
-        if (!(f >= 0.0f) || k >= dimSize) {
+        if (!moesr_index_ok(f, dimSize)) {
             atomicOr(err, MOESR_ERR_GATHER);
             continue;
         }
-        long long off = moesr_gather_offset(p, k, rank, indexShape, xStrides, dim);
+        long long off = moesr_gather_offset(p, (long long)f, rank, indexShape, xStrides, dim);
         atomicAdd(gradX + off, gradOut[p]);
     }
 }
