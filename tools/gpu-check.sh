@@ -24,8 +24,8 @@ echo "== machine"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "nvidia-smi: not available"
 java -version 2>&1 | head -1
 for lib in libcuda.so.1 libcudart.so.13 libcublas.so.13 libcufft.so.12 libcudnn.so.9; do
-  where=$( (ldconfig -p 2>/dev/null | awk -v l="$lib" '$1==l {print $NF; exit}'); \
-           for d in ${LD_LIBRARY_PATH//:/ }; do [ -e "$d/$lib" ] && echo "$d/$lib" && break; done | head -1)
+  where=$( { for d in ${LD_LIBRARY_PATH//:/ }; do [ -e "$d/$lib" ] && echo "$d/$lib"; done; \
+             ldconfig -p 2>/dev/null | awk -v l="$lib" '$1==l {print $NF}'; } | head -1)
   printf '  %-18s %s\n' "$lib" "${where:-NOT FOUND}"
 done
 
