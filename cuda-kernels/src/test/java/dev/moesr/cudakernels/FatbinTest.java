@@ -33,7 +33,7 @@ class FatbinTest {
     private static byte[] fatbin() {
         byte[] b = Fatbin.loadResource();
         if (b == null) {
-            assumeFalse(Boolean.getBoolean("nvcc.skip"), "kernels.fatbin was not built: this build ran with -Dnvcc.skip=true");
+            assumeFalse(Boolean.getBoolean("moesr.nvcc.skip"), "kernels.fatbin was not built: this build ran with -Dnvcc.skip=true");
         }
         assertNotNull(b, "kernels.fatbin is missing from target/classes although nvcc was not skipped");
         return b;
