@@ -17,6 +17,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -516,12 +517,22 @@ public final class CudaBackend implements Backend {
 
     @Override public synchronized void conv2d(Storage x, Storage weight, Storage out, ConvGeometry g) {
         if (g.batch() == 0) return;
-        conv().forward(addr(x), addr(weight), addr(out), g, tf32);
+        List<Storage> temps = new ArrayList<>(2);
+        try {
+            conv().forward(aligned(x, temps), aligned(weight, temps), addr(out), g, tf32);
+        } finally {
+            temps.forEach(Storage::release);   // stream order keeps them alive for the queued convolution
+        }
     }
 
     @Override public synchronized void conv2dBackwardData(Storage gradOut, Storage weight, Storage gradX, ConvGeometry g) {
         if (g.batch() == 0) return;
-        conv().backwardData(addr(gradOut), addr(weight), addr(gradX), g, tf32);
+        List<Storage> temps = new ArrayList<>(2);
+        try {
+            conv().backwardData(aligned(gradOut, temps), aligned(weight, temps), addr(gradX), g, tf32);
+        } finally {
+            temps.forEach(Storage::release);
+        }
     }
 
     @Override public synchronized void conv2dBackwardFilter(Storage x, Storage gradOut, Storage gradWeight, ConvGeometry g) {
@@ -529,7 +540,27 @@ public final class CudaBackend implements Backend {
             fill(gradWeight, 0f);
             return;
         }
-        conv().backwardFilter(addr(x), addr(gradOut), addr(gradWeight), g, tf32);
+        List<Storage> temps = new ArrayList<>(2);
+        try {
+            conv().backwardFilter(aligned(x, temps), aligned(gradOut, temps), addr(gradWeight), g, tf32);
+        } finally {
+            temps.forEach(Storage::release);
+        }
+    }
+
+    /**
+     * The address of {@code s} when it is 16-byte aligned (every allocation is; a view into one
+     * may not be), else of an aligned copy added to {@code temps}: some cuDNN and cuFFT kernels
+     * need 16-byte aligned operands.
+     */
+    private long aligned(Storage s, List<Storage> temps) {
+        long a = addr(s);
+        if (a % 16 == 0 || s.length() == 0) return a;
+        Storage copy = allocate(s.length());
+        temps.add(copy);
+        enter();
+        check(cuMemcpyDtoDAsync(addr(copy), a, 4 * s.length(), stream), "cuMemcpyDtoDAsync");
+        return addr(copy);
     }
 
     private CudnnConv conv() {
@@ -659,13 +690,23 @@ public final class CudaBackend implements Backend {
 
     @Override public synchronized void fft2(Storage x, Storage out, int batch, int h, int w, boolean inverse) {
         if ((long) batch * h * w == 0) return;
-        ffts().c2c(addr(x), addr(out), batch, h, w, inverse);
+        List<Storage> temps = new ArrayList<>(1);
+        try {
+            ffts().c2c(aligned(x, temps), addr(out), batch, h, w, inverse);
+        } finally {
+            temps.forEach(Storage::release);
+        }
         scale(out, (long) batch * h * w * 2, h, w);
     }
 
     @Override public synchronized void rfft2(Storage x, Storage out, int batch, int h, int w) {
         if ((long) batch * h * w == 0) return;
-        ffts().r2c(addr(x), addr(out), batch, h, w);
+        List<Storage> temps = new ArrayList<>(1);
+        try {
+            ffts().r2c(aligned(x, temps), addr(out), batch, h, w);
+        } finally {
+            temps.forEach(Storage::release);
+        }
         scale(out, (long) batch * h * (w / 2 + 1) * 2, h, w);
     }
 

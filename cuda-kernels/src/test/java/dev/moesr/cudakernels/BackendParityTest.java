@@ -392,6 +392,28 @@ class BackendParityTest {
         }
     }
 
+    @Test
+    void convolutionAndFftOfViewsThatAreNotSixteenByteAligned() {
+        Gen g = new Gen(99);
+        ConvGeometry cg = new ConvGeometry(1, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+        int xn = 3 * 81, wn = 4 * 3 * 9;
+        Pair big = up(g.floats(xn + 1, -1, 1)), w = up(g.floats(wn, -1, 1));
+        Storage xc = big.cpu.view(1, xn), xg = big.gpu.view(1, xn);   // 4 bytes past an aligned block
+        live.add(xc);
+        live.add(xg);
+        Pair y = out(4 * 81);
+        CPU.conv2d(xc, w.cpu, y.cpu, cg);
+        gpu.conv2d(xg, w.gpu, y.gpu, cg);
+        assertClose("conv2d of a misaligned view", cpu(y), gpu(y), TOL);
+        Pair spec = out(2L * 9 * 5);
+        Storage rc = big.cpu.view(1, 81), rg = big.gpu.view(1, 81);
+        live.add(rc);
+        live.add(rg);
+        CPU.rfft2(rc, spec.cpu, 1, 9, 9);
+        gpu.rfft2(rg, spec.gpu, 1, 9, 9);
+        assertClose("rfft2 of a misaligned view", cpu(spec), gpu(spec), TOL);
+    }
+
     // ---- pooling --------------------------------------------------------------------------
 
     @ParameterizedTest(name = "seed {0}")
