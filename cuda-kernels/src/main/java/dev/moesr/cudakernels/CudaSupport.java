@@ -124,8 +124,6 @@ final class CudaSupport {
         return problems.isEmpty() ? null : String.join("; ", problems);
     }
 
-    static synchronized List<String> deviceNames() { return List.copyOf(deviceNames); }
-
     private static String cString(byte[] b) {
         int n = 0;
         while (n < b.length && b[n] != 0) n++;

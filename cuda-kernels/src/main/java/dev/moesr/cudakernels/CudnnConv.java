@@ -104,9 +104,6 @@ final class CudnnConv implements AutoCloseable {
                 DevicePointers.at(ws), p.workspaceBytes, zero, p.w, DevicePointers.at(dw)), "cudnnConvolutionBackwardFilter");
     }
 
-    /** Number of (geometry, direction, precision) plans made so far. */
-    int planCount() { return plans.size(); }
-
     private Plan plan(Key key) {
         Plan p = plans.get(key);
         if (p != null) return p;

@@ -47,8 +47,6 @@ final class CufftPlans implements AutoCloseable {
         check(cufftExecC2R(plan(CUFFT_C2R, batch, h, w), DevicePointers.complex(scratchIn), DevicePointers.floats(out)), "cufftExecC2R");
     }
 
-    int planCount() { return plans.size(); }
-
     private int plan(int type, int batch, int h, int w) {
         Key key = new Key(type, batch, h, w);
         Integer p = plans.get(key);
