@@ -1,14 +1,21 @@
 package dev.moesr.app;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
-import java.util.concurrent.Callable;
+/** {@code bench matmul|conv2d}: kernel throughput, median of timed repetitions after warm-up. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {
+                "Measure kernel throughput: the median time of timed repetitions after warm-up, and GFLOP/s.",
+                "Compare with peers on the same machine with tools/bench-cpu.sh (numpy and PyTorch, same thread count)."},
+        subcommands = {MatmulBench.class, Conv2dBench.class})
+final class BenchCommand implements Runnable {
+    @Spec CommandSpec spec;
 
-/** {@code bench matmul|conv2d}: kernel throughput (written with the CPU kernels). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure kernel throughput.")
-final class BenchCommand implements Callable<Integer> {
-    @Override public Integer call() {
-        System.err.println("sr-app: 'bench' is not available in this build yet (tracked in issue 2)");
-        return 3;
+    @Override public void run() {
+        // no kernel named: picocli prints this message and the usage above
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a kernel to measure: matmul or conv2d");
     }
 }

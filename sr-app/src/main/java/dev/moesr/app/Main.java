@@ -12,14 +12,26 @@ import java.util.concurrent.Callable;
 /** {@code java -jar sr-app.jar <command>}: the entry point of the application. */
 @Command(name = "sr-app", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Latent-diffusion image super-resolution (SS-MoE UNet, frequency-compensated decoder) on the JVM.",
-        subcommands = {BenchCommand.class, Main.Train.class, Main.Infer.class, Main.Eval.class, Main.Degrade.class, Main.Info.class})
+        subcommands = {BenchCommand.class, Main.Train.class, Main.Infer.class, EvalCommand.class, DegradeCommand.class, Main.Info.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) throws Exception {
         if (needsVectorModule()) {
             System.exit(relaunchWithVectorModule(args));
         }
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command tree; mistakes on the command line get one line and exit code 2. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine sub = ex.getCommandLine();
+            sub.getErr().println(sub.getCommandName().equals("sr-app") ? "sr-app: " + ex.getMessage() + " (see --help)"
+                    : "sr-app " + sub.getCommandName() + ": " + ex.getMessage() + " (see " + sub.getCommandName() + " --help)");
+            return 2;
+        });
+        return cl;
     }
 
     @Override public void run() {
@@ -39,7 +51,7 @@ public final class Main implements Runnable {
         String java = ProcessHandle.current().info().command().orElse(null);
         Path jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         if (java == null || !jar.toString().endsWith(".jar")) {
-            return new CommandLine(new Main()).execute(args);   // not started from the jar: run with the scalar kernels
+            return commandLine().execute(args);   // not started from the jar: run with the scalar kernels
         }
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
@@ -81,12 +93,6 @@ public final class Main implements Runnable {
 
     @Command(name = "infer", description = "Super-resolve an image or a folder. Not available yet.")
     static final class Infer extends NotYet { Infer() { super("infer", 6); } }
-
-    @Command(name = "eval", description = "PSNR, SSIM, NIQE (and LPIPS) of results against references. Not available yet.")
-    static final class Eval extends NotYet { Eval() { super("eval", 6); } }
-
-    @Command(name = "degrade", description = "Make LR/HR pairs from HR images. Not available yet.")
-    static final class Degrade extends NotYet { Degrade() { super("degrade", 6); } }
 
     @Command(name = "info", description = "Parameter counts of a model configuration. Not available yet.")
     static final class Info extends NotYet { Info() { super("info", 4); } }

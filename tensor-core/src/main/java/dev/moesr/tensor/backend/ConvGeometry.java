@@ -16,7 +16,11 @@ public record ConvGeometry(int batch, int inChannels, int inH, int inW,
         if (strideH < 1 || strideW < 1 || dilationH < 1 || dilationW < 1 || padH < 0 || padW < 0) {
             throw new IllegalArgumentException("stride and dilation must be >= 1 and padding >= 0");
         }
-        if (outH() < 1 || outW() < 1) {
+        // (the fields are not assigned yet inside a compact constructor, so outH() cannot be called here;
+        // a negative span means the kernel does not fit even once, which integer division would hide)
+        int spanH = inH + 2 * padH - dilationH * (kernelH - 1) - 1;
+        int spanW = inW + 2 * padW - dilationW * (kernelW - 1) - 1;
+        if (spanH < 0 || spanW < 0) {
             throw new IllegalArgumentException("input " + inH + "x" + inW + " is too small for a " + kernelH + "x" + kernelW
                     + " kernel with padding " + padH + "," + padW + " and dilation " + dilationH + "," + dilationW);
         }

@@ -11,12 +11,18 @@ public record PoolGeometry(int batch, int channels, int inH, int inW,
         if (padH * 2 > kernelH || padW * 2 > kernelW) {
             throw new IllegalArgumentException("pooling padding must be at most half the kernel");
         }
-        if (outH() < 1 || outW() < 1) {
+        // a compact constructor runs before the fields are set: compute from the parameters, not outH()
+        if (outSize(inH, kernelH, strideH, padH) < 1 || outSize(inW, kernelW, strideW, padW) < 1) {
             throw new IllegalArgumentException("input " + inH + "x" + inW + " is too small for a " + kernelH + "x" + kernelW + " pooling window");
         }
     }
 
-    public int outH() { return (inH + 2 * padH - kernelH) / strideH + 1; }
+    public int outH() { return outSize(inH, kernelH, strideH, padH); }
 
-    public int outW() { return (inW + 2 * padW - kernelW) / strideW + 1; }
+    public int outW() { return outSize(inW, kernelW, strideW, padW); }
+
+    private static int outSize(int in, int kernel, int stride, int pad) {
+        int span = in + 2 * pad - kernel;
+        return span < 0 ? 0 : span / stride + 1;   // floor mode; a window larger than the padded input gives nothing
+    }
 }

@@ -11,7 +11,15 @@ final class CpuElementwise {
         float[] xv = x.data, ov = out.data;
         int xb = x.base, ob = out.base;
         Parallel.forRange((int) x.length(), 16384, (from, to) -> {
-            for (int i = from; i < to; i++) ov[ob + i] = f(op, xv[xb + i], a, b);
+            // the cheapest ops get loops of their own (they vectorise); the rest share one
+            switch (op) {
+                case ADD_SCALAR -> { for (int i = from; i < to; i++) ov[ob + i] = xv[xb + i] + a; }
+                case MUL_SCALAR -> { for (int i = from; i < to; i++) ov[ob + i] = xv[xb + i] * a; }
+                case NEG -> { for (int i = from; i < to; i++) ov[ob + i] = -xv[xb + i]; }
+                case SQUARE -> { for (int i = from; i < to; i++) ov[ob + i] = xv[xb + i] * xv[xb + i]; }
+                case RELU -> { for (int i = from; i < to; i++) ov[ob + i] = Math.max(xv[xb + i], 0f); }
+                default -> { for (int i = from; i < to; i++) ov[ob + i] = f(op, xv[xb + i], a, b); }
+            }
         });
     }
 
@@ -44,7 +52,7 @@ final class CpuElementwise {
             case RECIPROCAL -> 1 / x;
             case GELU_ERF -> 0.5 * x * (1 + erf(x * INV_SQRT_2));
             case GELU_TANH -> 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
-            case RELU -> x > 0 ? x : 0;
+            case RELU -> Math.max(x, 0);
             case LEAKY_RELU -> x > 0 ? x : a * x;
             case SOFTPLUS -> a * x > b ? x : Math.log1p(Math.exp(a * x)) / a;
             case CLAMP -> Math.min(Math.max(x, a), b);

@@ -80,11 +80,59 @@ final class CpuReduce {
         });
     }
 
+    /**
+     * Row-wise softmax of a rows x cols matrix. The row maximum is subtracted before exp so that
+     * large inputs do not overflow; the normaliser is summed in double.
+     */
     static void softmax(CpuStorage x, CpuStorage out, int rows, int cols, boolean log) {
-        throw new UnsupportedOperationException("softmax not written yet");
+        float[] xv = x.data, ov = out.data;
+        int xb = x.base, ob = out.base;
+        Parallel.forRange(rows, Math.max(1, 16384 / Math.max(1, cols)), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int xi = xb + r * cols, oi = ob + r * cols;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int c = 0; c < cols; c++) max = Math.max(max, xv[xi + c]);
+                // a row of -inf (fully masked) would give NaN from (-inf) - (-inf); shift by 0 instead
+                double shift = max == Float.NEGATIVE_INFINITY ? 0 : max;
+                double sum = 0;
+                if (log) {
+                    for (int c = 0; c < cols; c++) sum += Math.exp(xv[xi + c] - shift);
+                    // (x - max) - log(sum), not x - (max + log(sum)): the latter loses log(sum) next to a large max
+                    double logSum = Math.log(sum);
+                    for (int c = 0; c < cols; c++) ov[oi + c] = (float) ((xv[xi + c] - shift) - logSum);
+                } else {
+                    // exp once per element: park it in the output, then scale
+                    for (int c = 0; c < cols; c++) {
+                        float e = (float) Math.exp(xv[xi + c] - shift);
+                        ov[oi + c] = e;
+                        sum += e;
+                    }
+                    float inv = (float) (1 / sum);
+                    for (int c = 0; c < cols; c++) ov[oi + c] *= inv;
+                }
+            }
+        });
     }
 
+    /**
+     * Gradient of {@link #softmax} from its output y: softmax gives g_in = y * (g - sum(g * y)),
+     * log-softmax gives g_in = g - exp(y) * sum(g).
+     */
     static void softmaxBackward(CpuStorage y, CpuStorage gradOut, CpuStorage gradIn, int rows, int cols, boolean log) {
-        throw new UnsupportedOperationException("softmax backward not written yet");
+        float[] yv = y.data, gv = gradOut.data, ov = gradIn.data;
+        int yb = y.base, gb = gradOut.base, ob = gradIn.base;
+        Parallel.forRange(rows, Math.max(1, 16384 / Math.max(1, cols)), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int yi = yb + r * cols, gi = gb + r * cols, oi = ob + r * cols;
+                double dot = 0;
+                if (log) {
+                    for (int c = 0; c < cols; c++) dot += gv[gi + c];
+                    for (int c = 0; c < cols; c++) ov[oi + c] = (float) (gv[gi + c] - Math.exp(yv[yi + c]) * dot);
+                } else {
+                    for (int c = 0; c < cols; c++) dot += (double) gv[gi + c] * yv[yi + c];
+                    for (int c = 0; c < cols; c++) ov[oi + c] = (float) (yv[yi + c] * (gv[gi + c] - dot));
+                }
+            }
+        });
     }
 }

@@ -128,6 +128,31 @@ public final class Reductions {
 
     /** Softmax or log-softmax along {@code dim}. */
     public static Tensor softmax(Tensor x, int dim, boolean log) {
-        throw new UnsupportedOperationException("softmax not written yet");
+        Elementwise.requireReal(x, log ? "log_softmax" : "softmax");
+        if (x.rank() == 0) {
+            if (dim != 0 && dim != -1) throw new IllegalArgumentException("softmax dimension " + dim + " out of range for a scalar (use 0 or -1)");
+            return softmaxLast(x.reshape(1), log).reshape();
+        }
+        int a = x.shape().axis(dim);
+        int last = x.rank() - 1;
+        if (a == last) return softmaxLast(x, log);
+        // the backend works on rows of the last dimension: move dim there and back (two copies)
+        return softmaxLast(x.transpose(a, last), log).transpose(a, last);
+    }
+
+    /** Softmax over the last dimension, through the backend's row kernel. */
+    private static Tensor softmaxLast(Tensor x, boolean log) {
+        int cols = x.dim(-1);
+        int rows = 1;
+        for (int i = 0; i < x.rank() - 1; i++) rows *= x.dim(i);
+        Tensor out = Tensor.empty(x.backend(), DType.F32, x.dims());
+        if (out.numel() == 0) return out.recordedAs(log ? "log_softmax" : "softmax", g -> new Tensor[] {g}, x);
+        int r = rows;
+        x.backend().softmax(x.storage(), out.storage(), r, cols, log);
+        return out.recordedAs(log ? "log_softmax" : "softmax", g -> {
+            Tensor gi = Tensor.empty(x.backend(), DType.F32, x.dims());
+            x.backend().softmaxBackward(out.storage(), g.storage(), gi.storage(), r, cols, log);
+            return new Tensor[] {gi};
+        }, x);
     }
 }

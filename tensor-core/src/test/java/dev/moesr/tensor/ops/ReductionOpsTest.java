@@ -14,6 +14,8 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ReductionOpsTest {
 
@@ -119,5 +121,72 @@ class ReductionOpsTest {
     @Test
     void sumOfEmptyIsZero() {
         assertEquals(0f, Tensor.zeros(0, 4).sum().item());
+    }
+
+    // ---- softmax ----------------------------------------------------------------------------
+
+    /** Reference (log-)softmax along axis in double, with the max subtracted as in any careful implementation. */
+    static Ref softmaxRef(Ref x, int axis, boolean log) {
+        Ref out = Ref.zeros(x.shape);
+        int n = x.shape[axis], stride = x.strides()[axis];
+        for (int i = 0; i < x.numel(); i++) {
+            if (x.index(i)[axis] != 0) continue;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int k = 0; k < n; k++) max = Math.max(max, x.v[i + k * stride]);
+            double sum = 0;
+            for (int k = 0; k < n; k++) sum += Math.exp(x.v[i + k * stride] - max);
+            for (int k = 0; k < n; k++) {
+                double z = x.v[i + k * stride] - max;
+                out.v[i + k * stride] = log ? z - Math.log(sum) : Math.exp(z) / sum;
+            }
+        }
+        return out;
+    }
+
+    private static void checkSoftmax(long seed, boolean log) {
+        Gen g = new Gen(seed);
+        int[] s = g.shape(1, 4, 5);
+        int axis = g.nextInt(0, s.length - 1);
+        int dim = g.nextBoolean() ? axis : axis - s.length;
+        // an offset far from zero: exp without the max subtracted would overflow float32
+        double offset = g.pick(new Double[] {0.0, 80.0, -300.0});
+        Tensor x = Tensor.of(g.floats(Gen.numel(s), offset - 3, offset + 3), s).requiresGrad();
+        OpCheck.of(log ? "log_softmax" : "softmax", seed)
+                .forwardTol(log ? 1e-4 : 1e-6, 1e-4)
+                .run(in -> log ? in[0].logSoftmax(dim) : in[0].softmax(dim), r -> softmaxRef(r[0], axis, log), x);
+    }
+
+    @ParameterizedTest(name = "seed {0}") @MethodSource("cases") void softmax(long seed) { checkSoftmax(seed, false); }
+
+    @ParameterizedTest(name = "seed {0}") @MethodSource("cases") void logSoftmax(long seed) { checkSoftmax(seed, true); }
+
+    @Test
+    void softmaxOfHugeValuesStaysFinite() {
+        Tensor x = Tensor.of(new float[] {1e30f, 1e30f, -1e30f, 0, 0, 0}, 2, 3);
+        assertArrayEquals(new float[] {0.5f, 0.5f, 0, 1 / 3f, 1 / 3f, 1 / 3f}, x.softmax(1).toFloatArray(), 1e-7f);
+        float[] ls = x.logSoftmax(-1).toFloatArray();
+        assertEquals((float) -Math.log(2), ls[0], 1e-6f);
+        assertEquals(-2e30f, ls[2], 1e24f);
+        assertTrue(Float.isFinite(ls[2]));
+    }
+
+    @Test
+    void softmaxOfSizeOneAndEmptyDims() {
+        assertArrayEquals(new float[] {1, 1, 1}, Tensor.of(new float[] {4, -2, 7}, 3, 1).softmax(1).toFloatArray());
+        assertArrayEquals(new float[] {0, 0, 0}, Tensor.of(new float[] {4, -2, 7}, 3, 1).logSoftmax(-1).toFloatArray());
+        Tensor empty = Tensor.zeros(0, 4).requiresGrad();
+        Tensor y = empty.softmax(1);
+        assertArrayEquals(new int[] {0, 4}, y.dims());
+        y.sum().backward();
+        assertArrayEquals(new int[] {0, 4}, empty.grad().dims());
+        assertArrayEquals(new int[] {3, 0}, Tensor.zeros(3, 0).softmax(0).dims());
+        assertEquals(1f, Tensor.scalar(3).softmax(0).item());
+    }
+
+    @Test
+    void softmaxRejectsComplexAndBadDims() {
+        assertThrows(IllegalArgumentException.class, () -> Tensor.zeros(2, 3).softmax(2));
+        assertThrows(IllegalArgumentException.class, () -> Tensor.scalar(1).softmax(1));
+        assertThrows(IllegalArgumentException.class, () -> Tensor.ofComplex(new float[] {1, 2}, 1).softmax(0));
     }
 }

@@ -60,6 +60,13 @@ public final class Gen {
         return v;
     }
 
+    /** Uniform doubles in [lo, hi]. */
+    public double[] doubles(int n, double lo, double hi) {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = nextDouble(lo, hi);
+        return v;
+    }
+
     /** Values in [lo, hi] whose magnitude is at least {@code gap}: keeps inputs off kinks at 0. */
     public float[] floatsAwayFromZero(int n, double lo, double hi, double gap) {
         float[] v = new float[n];

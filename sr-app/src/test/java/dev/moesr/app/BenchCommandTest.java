@@ -1,0 +1,70 @@
+package dev.moesr.app;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** `sr-app bench` in process: the JSON it prints, and the errors for bad options. */
+class BenchCommandTest {
+
+    /** Runs the CLI with these arguments; returns exit code, stdout and stderr. */
+    private static String[] run(String... args) {
+        PrintStream out = System.out, err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+            int code = new CommandLine(new Main()).execute(args);
+            return new String[] {Integer.toString(code), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    private static double number(String json, String key) {
+        Matcher m = Pattern.compile("\"" + key + "\": ([0-9.]+)").matcher(json);
+        assertTrue(m.find(), key + " missing in " + json);
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void matmulPrintsOneJsonObject() {
+        String[] r = run("bench", "matmul", "--size", "48", "-n", "40", "--reps", "3", "--warmup", "1", "--warmup-seconds", "0", "--json");
+        assertEquals("0", r[0], r[2]);
+        String json = r[1].trim();
+        assertTrue(json.startsWith("{\"op\": \"matmul\", \"device\": \"cpu\"") && json.endsWith("}") && !json.contains("\n"), json);
+        assertTrue(json.contains("\"m\": 48, \"n\": 40, \"k\": 48"), json);
+        double ms = number(json, "ms"), gflops = number(json, "gflops");
+        assertTrue(ms > 0 && number(json, "threads") >= 1 && number(json, "reps") == 3, json);
+        assertEquals(2.0 * 48 * 40 * 48 / (ms * 1e6), gflops, gflops * 1e-3 + 1e-3, "gflops is the flop count over the median time");
+    }
+
+    @Test
+    void conv2dTakesItsShapeFromOptions() {
+        String[] r = run("bench", "conv2d", "--in-channels", "4", "--out-channels", "6", "--height", "9", "--width", "7",
+                "--stride", "2", "--groups", "2", "--reps", "2", "--warmup", "0", "--warmup-seconds", "0", "--json");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("\"output\": \"[1, 6, 5, 4]\"") && r[1].contains("\"weight\": \"[6, 2, 3, 3]\""), r[1]);
+    }
+
+    @Test
+    void badOptionsSayWhatIsWrong() {
+        String[] small = run("bench", "conv2d", "--height", "2", "--width", "2", "--kernel", "5", "--padding", "0");
+        assertEquals("2", small[0]);
+        assertTrue(small[2].contains("too small"), small[2]);
+        String[] device = run("bench", "matmul", "--device", "tpu");
+        assertEquals("2", device[0]);
+        assertTrue(device[2].contains("unknown device 'tpu'"), device[2]);
+        String[] none = run("bench");
+        assertTrue(!none[0].equals("0") && none[2].contains("matmul or conv2d"), none[2]);
+    }
+}
