@@ -1,14 +1,15 @@
-// Index select, gather and their adjoints. Indices arrive as floats (exact below 2^24) and are
-// truncated to integers; one out of range sets a bit in *err (the host turns it into an
-// IllegalArgumentException at its next synchronisation) and its element is written as 0 (or
-// skipped in the adjoints) instead of touching memory outside the tensor.
+// Index select, gather and their adjoints. Indices arrive as floats holding whole numbers (exact
+// below 2^24); one that is not a whole number in [0, size) sets a bit in *err (the host turns it
+// into an IllegalArgumentException at its next synchronisation, as the CPU backend throws at
+// once) and its element is written as 0 (or skipped in the adjoints) instead of touching memory
+// outside the tensor.
 // CPU reference: CpuIndex.
 #include "common.cuh"
 
-// Whether float index f picks a valid position below size (false for NaN, negatives, and
-// values too large, checked before any conversion to an integer).
+// Whether float index f is a whole number in [0, size) (false for NaN, fractions, negatives and
+// values too large, all checked before any conversion to an integer).
 static __device__ __forceinline__ bool moesr_index_ok(float f, long long size) {
-    return f >= 0.0f && (double)f < (double)size;
+    return f >= 0.0f && (double)f < (double)size && floorf(f) == f;
 }
 
 // x viewed as [outer, axis, inner]: out[o, j, i] = x[o, index[j], i] for j < indexCount.

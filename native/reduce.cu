@@ -96,8 +96,9 @@ extern "C" __global__ void moesr_reduce_thread(int op, const float* x, float* ou
     }
 }
 
-// Row softmax of a rows x cols matrix, one block per row (grid-stride over rows):
-// y = exp(x - max) / sum, or log y = (x - max) - log(sum); exponentials and sums in double.
+// Row softmax of a rows x cols matrix, one block per row (grid-stride over rows), as the CPU
+// computes it: shift by the row max (by 0 for a row of -inf), sum in double; softmax keeps each
+// exponential as a float and scales by the float 1/sum, log-softmax is (x - max) - log(sum).
 extern "C" __global__ void moesr_softmax(const float* x, float* out, long long rows, long long cols, int logOut) {
     for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
         const float* xr = x + row * cols;
@@ -105,14 +106,18 @@ extern "C" __global__ void moesr_softmax(const float* x, float* out, long long r
         float m = -INFINITY;
         for (long long j = threadIdx.x; j < cols; j += blockDim.x) m = moesr_jmaxf(m, xr[j]);
         m = moesr_block_max(m);
+        double shift = m == -INFINITY ? 0.0 : (double)m;
         double s = 0.0;
-        for (long long j = threadIdx.x; j < cols; j += blockDim.x) s += exp((double)xr[j] - (double)m);
-        s = moesr_block_sum(s);
         if (logOut) {
+            for (long long j = threadIdx.x; j < cols; j += blockDim.x) s += exp((double)xr[j] - shift);
+            s = moesr_block_sum(s);
             double ls = log(s);
-            for (long long j = threadIdx.x; j < cols; j += blockDim.x) yr[j] = (float)(((double)xr[j] - (double)m) - ls);
+            for (long long j = threadIdx.x; j < cols; j += blockDim.x) yr[j] = (float)(((double)xr[j] - shift) - ls);
         } else {
-            for (long long j = threadIdx.x; j < cols; j += blockDim.x) yr[j] = (float)(exp((double)xr[j] - (double)m) / s);
+            for (long long j = threadIdx.x; j < cols; j += blockDim.x) s += (double)(float)exp((double)xr[j] - shift);
+            s = moesr_block_sum(s);
+            float inv = (float)(1.0 / s);
+            for (long long j = threadIdx.x; j < cols; j += blockDim.x) yr[j] = __fmul_rn((float)exp((double)xr[j] - shift), inv);
         }
     }
 }

@@ -275,9 +275,9 @@ void checkIndexing(Rng& r, int c) {
     expect(err == 0, "gather: no error flag for good indices");
 
     // bad indices: flagged, and nothing outside the tensors is touched
-    std::vector<float> bad = {(float)axis, -1.f, std::numeric_limits<float>::quiet_NaN(), 1e30f};
-    std::vector<float> y2(outer * 4 * inner, 7.f);
-    emu_launch(1, 32, [&] { moesr_index_select(x.data(), bad.data(), y2.data(), outer, axis, inner, 4, &err); });
+    std::vector<float> bad = {(float)axis, -1.f, std::numeric_limits<float>::quiet_NaN(), 1e30f, 0.5f};
+    std::vector<float> y2(outer * 5 * inner, 7.f);
+    emu_launch(1, 32, [&] { moesr_index_select(x.data(), bad.data(), y2.data(), outer, axis, inner, 5, &err); });
     expect(err == MOESR_ERR_INDEX_SELECT, "index select flags out-of-range indices");
     for (float v : y2) expect(v == 0.f, "index select writes 0 for a bad index");
 }
@@ -317,8 +317,9 @@ void checkStrided(Rng& r, int c) {
     for (long long i = 0; i < n; i++) {
         long long off = 0;
         for (int d = 0; d < rank; d++) off += (i / cs[d]) % shape[d] * srcStrides[d];
-        float ar = za[2 * i], ai = za[2 * i + 1], br = zb[2 * off], bi = -zb[2 * off + 1];
-        expect(same(zo[2 * i], ar * br - ai * bi) && same(zo[2 * i + 1], ar * bi + ai * br), "complex mul case " + std::to_string(c));
+        double ar = za[2 * i], ai = za[2 * i + 1], br = zb[2 * off], bi = -(double)zb[2 * off + 1];
+        expect(same(zo[2 * i], (float)(ar * br - ai * bi)) && same(zo[2 * i + 1], (float)(ar * bi + ai * br)),
+               "complex mul case " + std::to_string(c));
     }
 }
 

@@ -221,8 +221,8 @@ public final class CudaBackend implements Backend {
 
     private static String describeErrors(int flags) {
         StringBuilder sb = new StringBuilder("a CUDA kernel met bad input (found at this synchronisation, after the op ran):");
-        if ((flags & ERR_INDEX_SELECT) != 0) sb.append(" an index of indexSelect/embedding was negative or not below the size of its dimension;");
-        if ((flags & ERR_GATHER) != 0) sb.append(" an index of gather was negative or not below the size of its dimension;");
+        if ((flags & ERR_INDEX_SELECT) != 0) sb.append(" an index of indexSelect/embedding was not a whole number in [0, size of the indexed dimension);");
+        if ((flags & ERR_GATHER) != 0) sb.append(" an index of gather was not a whole number in [0, size of the gathered dimension);");
         return sb.append(" those elements were set to 0 (or skipped in the gradient): check the index tensors").toString();
     }
 
