@@ -78,7 +78,7 @@ static __device__ __forceinline__ float moesr_unary_f(int op, float xf, float a,
         case UOP_RECIPROCAL: y = 1.0 / x; break;
         case UOP_GELU_ERF: y = 0.5 * x * (1.0 + moesr_erf_nr(x * c.invSqrt2)); break;
         case UOP_GELU_TANH: y = 0.5 * x * (1.0 + tanh(c.sqrt2OverPi * (x + 0.044715 * x * x * x))); break;
-        case UOP_RELU: y = x > 0 ? x : 0.0; break;
+        case UOP_RELU: y = moesr_jmax(x, 0.0); break;   // Math.max(x, 0): NaN stays NaN
         case UOP_LEAKY_RELU: y = x > 0 ? x : (double)a * x; break;
         case UOP_SOFTPLUS: y = (double)a * x > (double)b ? x : log1p(exp((double)a * x)) / (double)a; break;
         case UOP_CLAMP: y = moesr_jmin(moesr_jmax(x, (double)a), (double)b); break;
