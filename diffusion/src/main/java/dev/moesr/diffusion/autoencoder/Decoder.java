@@ -22,21 +22,10 @@ import java.util.List;
  * refines there.
  */
 public class Decoder extends Module {
-    /** One resolution level: its residual blocks and, except on level 0, an upsampling. */
-    public static final class Level extends Module {
-        final ModuleList<ResnetBlock> block;
-        final Upsample upsample;
-
-        Level(List<ResnetBlock> blocks, Upsample upsample) {
-            this.block = registerModule("block", new ModuleList<>(blocks));
-            this.upsample = upsample == null ? null : registerModule("upsample", upsample);
-        }
-    }
-
     public final VqConfig config;
     private final Conv2d convIn;
     private final MidBlock mid;
-    private final ModuleList<Level> up;
+    private final ModuleList<ResolutionLevel> up;
     private final GroupNorm normOut;
     private final Conv2d convOut;
 
@@ -47,14 +36,14 @@ public class Decoder extends Module {
         int in = config.width(config.levels() - 1);
         this.convIn = registerModule("conv_in", new Conv2d(config.zChannels(), in, 3, 1, 1, rng));
         this.mid = registerModule("mid", new MidBlock(in, groups, eps, rng));
-        Level[] levels = new Level[config.levels()];
+        ResolutionLevel[] levels = new ResolutionLevel[config.levels()];
         for (int level = config.levels() - 1; level >= 0; level--) {
             List<ResnetBlock> blocks = new ArrayList<>();
             for (int j = 0; j < config.numResBlocks() + 1; j++) {
                 blocks.add(new ResnetBlock(in, config.width(level), groups, eps, rng));
                 in = config.width(level);
             }
-            levels[level] = new Level(blocks, level == 0 ? null : new Upsample(in, in, rng));
+            levels[level] = new ResolutionLevel(blocks, "upsample", level == 0 ? null : new Upsample(in, in, rng));
         }
         this.up = registerModule("up", new ModuleList<>(levels));
         this.normOut = registerModule("norm_out", new GroupNorm(groups, in, eps, true));
@@ -71,10 +60,8 @@ public class Decoder extends Module {
         }
         Tensor h = mid.forward(convIn.forward(z));
         for (int level = config.levels() - 1; level >= 0; level--) {
-            Level l = up.get(level);
-            for (ResnetBlock b : l.block) h = b.forward(h);
-            h = afterLevel(level, h, lrFeatures);
-            if (l.upsample != null) h = l.upsample.forward(h);
+            ResolutionLevel l = up.get(level);
+            h = l.resample(afterLevel(level, l.blocks(h), lrFeatures));
         }
         h = beforeOutput(h);
         return convOut.forward(normOut.forward(h).silu());

@@ -17,25 +17,9 @@ import java.util.List;
  * mid.attn_1, mid.block_2; norm_out; conv_out (to zChannels).
  */
 public class Encoder extends Module {
-    /** One resolution level: its residual blocks and, except on the last level, a downsampling. */
-    public static final class Level extends Module {
-        final ModuleList<ResnetBlock> block;
-        final VqDownsample downsample;
-
-        Level(List<ResnetBlock> blocks, VqDownsample downsample) {
-            this.block = registerModule("block", new ModuleList<>(blocks));
-            this.downsample = downsample == null ? null : registerModule("downsample", downsample);
-        }
-
-        Tensor blocks(Tensor h) {
-            for (ResnetBlock b : block) h = b.forward(h);
-            return h;
-        }
-    }
-
     public final VqConfig config;
     private final Conv2d convIn;
-    private final ModuleList<Level> down;
+    private final ModuleList<ResolutionLevel> down;
     private final MidBlock mid;
     private final GroupNorm normOut;
     private final Conv2d convOut;
@@ -53,7 +37,7 @@ public class Encoder extends Module {
                 blocks.add(new ResnetBlock(in, config.width(level), groups, eps, rng));
                 in = config.width(level);
             }
-            down.add(new Level(blocks, level == config.levels() - 1 ? null : new VqDownsample(in, rng)));
+            down.add(new ResolutionLevel(blocks, "downsample", level == config.levels() - 1 ? null : new VqDownsample(in, rng)));
         }
         this.mid = registerModule("mid", new MidBlock(in, groups, eps, rng));
         this.normOut = registerModule("norm_out", new GroupNorm(groups, in, eps, true));
@@ -63,10 +47,7 @@ public class Encoder extends Module {
     /** Image [N, inChannels, H, W] to the encoder output [N, zChannels, H/f, W/f] (before quant_conv). */
     public Tensor forward(Tensor x) {
         Tensor h = convIn.forward(checkImage(x));
-        for (Level level : down) {
-            h = level.blocks(h);
-            if (level.downsample != null) h = level.downsample.forward(h);
-        }
+        for (ResolutionLevel level : down) h = level.resample(level.blocks(h));
         h = mid.forward(h);
         return convOut.forward(normOut.forward(h).silu());
     }
@@ -86,14 +67,14 @@ public class Encoder extends Module {
         List<Tensor> out = new ArrayList<>();
         if (levels.length == 0) return out;
         Tensor h = convIn.forward(checkImage(x));
-        for (int level = 0, next = 0; next < levels.length; level++) {
+        int next = 0, deepest = levels[levels.length - 1];
+        for (int level = 0; level <= deepest; level++) {
             h = down.get(level).blocks(h);
             if (level == levels[next]) {
                 out.add(h);
                 next++;
-                if (next == levels.length) break;
             }
-            h = down.get(level).downsample.forward(h);
+            if (level < deepest) h = down.get(level).resample(h);
         }
         return out;
     }
