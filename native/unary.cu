@@ -136,5 +136,9 @@ extern "C" __global__ void moesr_unary(int op, const float* x, float* out, long 
 extern "C" __global__ void moesr_unary_backward(int op, const float* x, const float* gradOut, float* gradIn,
                                                 long long n, float a, float b) {
     UnaryConsts c = moesr_unary_consts();
-    MOESR_GRID_STRIDE(i, n) gradIn[i] = (float)((double)gradOut[i] * moesr_unary_df(op, x[i], a, b, c));
+    // a zero derivative passes exactly 0 back, even for an infinite or NaN gradient (as on the CPU)
+    MOESR_GRID_STRIDE(i, n) {
+        double d = moesr_unary_df(op, x[i], a, b, c);
+        gradIn[i] = d == 0.0 ? 0.0f : (float)((double)gradOut[i] * d);
+    }
 }
