@@ -27,8 +27,16 @@ final class CpuElementwise {
         float[] xv = x.data, gv = gradOut.data, ov = gradIn.data;
         int xb = x.base, gb = gradOut.base, ob = gradIn.base;
         Parallel.forRange((int) x.length(), 16384, (from, to) -> {
-            for (int i = from; i < to; i++) ov[ob + i] = (float) (gv[gb + i] * df(op, xv[xb + i], a, b));
+            for (int i = from; i < to; i++) ov[ob + i] = gradTimes(gv[gb + i], df(op, xv[xb + i], a, b));
         });
+    }
+
+    /**
+     * gradOut * f'(x), where a zero derivative gives exactly 0 even for an infinite or NaN
+     * gradient: a flat region passes nothing back (PyTorch's relu/clamp backward agree).
+     */
+    static float gradTimes(float g, double d) {
+        return d == 0 ? 0f : (float) (g * d);
     }
 
     private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);

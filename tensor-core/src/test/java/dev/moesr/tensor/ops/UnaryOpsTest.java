@@ -210,4 +210,15 @@ class UnaryOpsTest {
             return out;
         }, cond, g.leaf(sa, -2, 2), g.leaf(sb, -2, 2));
     }
+
+    @Test
+    void flatRegionsPassNoNaNOrInfinityBack() {
+        Tensor x = Tensor.of(new float[] {-1, 2, 5}, 3).requiresGrad();
+        Tensor y = x.relu().add(x.clamp(0, 1)).add(x.softshrink(3));
+        y.backward(Tensor.of(new float[] {Float.NaN, Float.POSITIVE_INFINITY, 1}, 3));
+        float[] g = x.grad().toFloatArray();
+        assertEquals(0f, g[0], "relu, clamp and softshrink are all flat at -1: a NaN gradient must not leak");
+        assertEquals(Float.POSITIVE_INFINITY, g[1]);
+        assertEquals(2f, g[2]);
+    }
 }
