@@ -1,5 +1,7 @@
 package dev.moesr.diffusion.unet;
 
+import dev.moesr.diffusion.sampling.NoiseSchedule;
+import dev.moesr.diffusion.train.Stage1Trainer;
 import dev.moesr.nn.loss.Losses;
 import dev.moesr.nn.optim.AdamW;
 import dev.moesr.nn.optim.Ema;
@@ -105,6 +107,27 @@ class UNetTest {
         opt.release();
         x.release();
         target.release();
+        unet.release();
+    }
+
+    @Test
+    void trainsAsOneSamplingExpertWithTheStageOneTrainerAndSharing() {
+        UNet unet = new UNet(UNetConfig.tiny(), new Philox(30));
+        unet.train();
+        ExpertSharing sharing = new ExpertSharing(0.3, 2);
+        double[] gammas = new double[3];
+        Stage1Trainer trainer = new Stage1Trainer(unet, unet::forward, NoiseSchedule.ldmLinear(),
+                new Stage1Trainer.Settings(2, 4, 1e-3, 0, 0, 1.0, 0.999, 31), done -> gammas[(int) done - 1] = sharing.apply(unet, done));
+        try (Scope s = Scope.open()) {
+            Tensor z0 = Tensor.randn(new Philox(32), 2, 3, 8, 8), lr = Tensor.randn(new Philox(33), 2, 3, 8, 8);
+            for (int step = 0; step < 3; step++) {
+                Stage1Trainer.StepResult r = trainer.step(java.util.List.<Tensor[]>of(new Tensor[] {z0, lr}));
+                assertTrue(Double.isFinite(r.loss()), "loss of step " + step);
+                for (int t : r.timesteps()) assertTrue(t >= 500 && t < 750, "expert 2 trains on its stage only, got t " + t);
+            }
+        }
+        assertArrayEquals(new double[] {0.85, 0.7, 0.7}, gammas, 1e-12, "the sharing ramp after steps 1, 2, 3");
+        trainer.ema().release();
         unet.release();
     }
 
