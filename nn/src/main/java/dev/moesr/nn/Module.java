@@ -217,7 +217,7 @@ public abstract class Module {
             Tensor src = state.get(e.getKey());
             if (src != null) InPlace.assign(e.getValue(), src);
         }
-        notifyLoaded();
+        stateChanged();
         return result;
     }
 
@@ -255,7 +255,11 @@ public abstract class Module {
     /** Called after new values were loaded into the state, for modules that cache anything derived from it. */
     protected void afterLoad() {}
 
-    private void notifyLoaded() {
+    /**
+     * Tells every module of the tree that its weights were rewritten from outside (a load, an
+     * EMA swap), so caches derived from them are dropped.
+     */
+    public final void stateChanged() {
         for (Module m : namedModules().values()) m.afterLoad();
     }
 
@@ -292,7 +296,7 @@ public abstract class Module {
                 t.release();
             }
         }
-        notifyLoaded();
+        stateChanged();
         return result;
     }
 

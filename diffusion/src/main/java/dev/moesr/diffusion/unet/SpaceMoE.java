@@ -30,9 +30,9 @@ import java.util.Map;
  * <p>Inference with {@link Inference#AVERAGED} (the default, the paper's): one FFN whose weights
  * and biases are the mean of the experts'. Without gradients these averaged weights are kept
  * (in non-persistent buffers) until the experts change; the layer knows of changes made by a
- * training-mode forward, {@link #shareWeights}, loading a state dict, and
- * {@link #forgetAveragedWeights()}, which anyone who writes expert weights by other means
- * (an EMA swap, for instance) must call. {@link UNet#train(boolean)} calls it too.
+ * training-mode forward, {@link #shareWeights}, loading a state dict, an EMA swap or copy
+ * ({@link dev.moesr.nn.Module#stateChanged()}), and {@link #forgetAveragedWeights()}, which
+ * anyone who writes expert weights by other means must call. {@link UNet#train(boolean)} calls it too.
  *
  * <p>State dict: {@code norm.{weight,bias}}, {@code experts.<i>.0.{weight,bias}} (C -> 4C) and
  * {@code experts.<i>.2.{weight,bias}} (4C -> C).

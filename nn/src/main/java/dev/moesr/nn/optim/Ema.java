@@ -23,6 +23,7 @@ import java.util.Map;
  * this module registered as {@code model_ema} has LDM's keys.
  */
 public class Ema extends Module {
+    private final Module model;
     private final Map<String, Parameter> tracked = new LinkedHashMap<>();
     private final Map<String, Buffer> shadows = new LinkedHashMap<>();
     private final Buffer decayBuffer;
@@ -36,6 +37,7 @@ public class Ema extends Module {
     @SuppressWarnings("try")   // the Scope / GradMode resources only bound a region
     public Ema(Module model, double decay, boolean useNumUpdates) {
         if (!(decay >= 0 && decay <= 1)) throw new IllegalArgumentException("EMA decay must be in [0, 1], got " + decay);
+        this.model = model;
         this.decay = decay;
         this.numUpdates = useNumUpdates ? 0 : -1;
         this.decayBuffer = registerBuffer("decay", Tensor.scalar((float) decay));
@@ -97,6 +99,7 @@ public class Ema extends Module {
     /** Writes the shadow weights into the model (for export or sampling). */
     public void copyTo() {
         for (var e : shadows.entrySet()) tracked.get(e.getKey()).assign(e.getValue().tensor());
+        model.stateChanged();
     }
 
     /** Exchanges model weights and shadows in place (no second copy of the model is kept). */
@@ -112,6 +115,7 @@ public class Ema extends Module {
                 saved.release();
             }
         }
+        model.stateChanged();
     }
 
     /**
