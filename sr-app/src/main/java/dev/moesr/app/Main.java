@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
 /** {@code java -jar sr-app.jar <command>}: the entry point of the application. */
 @Command(name = "sr-app", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Latent-diffusion image super-resolution (SS-MoE UNet, frequency-compensated decoder) on the JVM.",
-        subcommands = {BenchCommand.class, Main.Train.class, Main.Infer.class, EvalCommand.class, DegradeCommand.class, Main.Info.class})
+        subcommands = {BenchCommand.class, Main.Train.class, Main.Infer.class, EvalCommand.class, DegradeCommand.class, InfoCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) throws Exception {
@@ -93,7 +93,4 @@ public final class Main implements Runnable {
 
     @Command(name = "infer", description = "Super-resolve an image or a folder. Not available yet.")
     static final class Infer extends NotYet { Infer() { super("infer", 6); } }
-
-    @Command(name = "info", description = "Parameter counts of a model configuration. Not available yet.")
-    static final class Info extends NotYet { Info() { super("info", 4); } }
 }
