@@ -45,7 +45,7 @@ public final class MoesrModel extends Module {
     }
 
     /** Reads a model file: the configuration from its metadata, then every weight (strictly: names and shapes must all match). */
-    public static MoesrModel load(Path path) throws IOException {
+    public static MoesrModel open(Path path) throws IOException {
         if (!Files.isRegularFile(path)) throw new IOException("no model file at " + path);
         MoesrConfig config;
         try (SafeTensorsFile f = SafeTensorsFile.open(path)) {

@@ -20,7 +20,7 @@ class MoesrModelTest {
         MoesrModel m = new MoesrModel(MoesrConfig.tiny(), new Philox(3));
         Path f = dir.resolve("tiny.safetensors");
         m.save(f);
-        MoesrModel back = MoesrModel.load(f);
+        MoesrModel back = MoesrModel.open(f);
         assertEquals(m.config(), back.config());
         Map<String, Tensor> a = m.stateDict(), b = back.stateDict();
         assertEquals(a.keySet(), b.keySet());
@@ -35,7 +35,7 @@ class MoesrModelTest {
     void filesThatAreNotModelsOrAreCutShortAreRefused(@TempDir Path dir) throws IOException {
         Path other = dir.resolve("other.safetensors");
         SafeTensors.write(other, Map.of("x", Tensor.zeros(2)), Map.of());
-        assertTrue(assertThrows(IOException.class, () -> MoesrModel.load(other)).getMessage().contains("not a moesr model file"));
+        assertTrue(assertThrows(IOException.class, () -> MoesrModel.open(other)).getMessage().contains("not a moesr model file"));
 
         MoesrModel m = new MoesrModel(MoesrConfig.tiny(), new Philox(3));
         Path f = dir.resolve("tiny.safetensors");
@@ -43,8 +43,8 @@ class MoesrModelTest {
         byte[] bytes = Files.readAllBytes(f);
         Path cut = dir.resolve("cut.safetensors");
         Files.write(cut, java.util.Arrays.copyOf(bytes, bytes.length / 2));
-        assertThrows(IOException.class, () -> MoesrModel.load(cut));
-        assertThrows(IOException.class, () -> MoesrModel.load(dir.resolve("missing.safetensors")));
+        assertThrows(IOException.class, () -> MoesrModel.open(cut));
+        assertThrows(IOException.class, () -> MoesrModel.open(dir.resolve("missing.safetensors")));
         m.release();
     }
 }
