@@ -48,7 +48,13 @@ public final class MoesrModel extends Module {
     public static MoesrModel open(Path path) throws IOException {
         if (!Files.isRegularFile(path)) throw new IOException("no model file at " + path);
         MoesrConfig config;
-        try (SafeTensorsFile f = SafeTensorsFile.open(path)) {
+        SafeTensorsFile file;
+        try {
+            file = SafeTensorsFile.open(path);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);   // a malformed or truncated file: one kind of error for callers
+        }
+        try (SafeTensorsFile f = file) {
             if (!KIND.equals(f.metadata().get(KIND_KEY))) {
                 throw new IOException(path + " is not a moesr model file (its metadata has no " + KIND_KEY + " = " + KIND
                         + "; training checkpoints are turned into model files by 'train --stage export')");
