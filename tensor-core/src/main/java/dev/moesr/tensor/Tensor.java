@@ -474,6 +474,9 @@ public final class Tensor {
     /** Matrix product with NumPy semantics: 1-D operands, batched operands with broadcast batch dimensions. */
     public Tensor matmul(Tensor o) { return Linalg.matmul(this, o); }
 
+    /** x W^T over the last dimension, for a weight [out, in] (PyTorch's Linear layout); no transposed copy is made. */
+    public Tensor linear(Tensor weight) { return Linalg.linear(this, weight); }
+
     /** 2-D convolution of NCHW input with an (out, in/groups, kh, kw) weight; bias may be null. */
     public Tensor conv2d(Tensor weight, Tensor bias, int stride, int padding) {
         return Conv.conv2d(this, weight, bias, stride, stride, padding, padding, 1, 1, 1);

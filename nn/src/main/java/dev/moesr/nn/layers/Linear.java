@@ -35,7 +35,7 @@ public class Linear extends Layer {
             throw new IllegalArgumentException("Linear(" + inFeatures + " -> " + outFeatures + ") needs input with last dimension "
                     + inFeatures + ", got shape " + x.shape());
         }
-        Tensor y = x.matmul(weight.tensor().transpose(0, 1));
+        Tensor y = x.linear(weight.tensor());
         return bias == null ? y : y.add(bias.tensor());
     }
 

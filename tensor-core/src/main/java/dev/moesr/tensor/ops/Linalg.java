@@ -46,6 +46,32 @@ public final class Linalg {
         return full.reshape(out);
     }
 
+    /**
+     * x W^T over the last dimension of x, for a weight [out, in] stored as PyTorch's Linear
+     * stores it: the transpose is a flag of the GEMM, not a copy.
+     */
+    @SuppressWarnings("try")   // the GradMode resource only scopes the setting
+    public static Tensor linear(Tensor x, Tensor weight) {
+        Elementwise.requireReal(x, "linear");
+        Elementwise.requireReal(weight, "linear");
+        Elementwise.sameBackend(x, weight);
+        if (weight.rank() != 2 || x.rank() < 1 || x.dim(-1) != weight.dim(1)) {
+            throw new IllegalArgumentException("linear: input " + x.shape() + " needs a weight [out, " + (x.rank() < 1 ? "?" : x.dim(-1))
+                    + "], got " + weight.shape());
+        }
+        Tensor rows = x.reshape(-1, x.dim(-1));
+        Tensor out;
+        try (GradMode ignored = GradMode.off()) {
+            out = raw(rows, false, weight, true);
+        }
+        out.recordedAs("linear", g -> new Tensor[] {
+                rows.needsGrad() ? raw(g, false, weight, false) : null,
+                weight.needsGrad() ? raw(g, true, rows, false) : null}, rows, weight);
+        int[] shape = x.dims();
+        shape[shape.length - 1] = weight.dim(0);
+        return out.reshape(shape);
+    }
+
     /** The broadcast batch shape of two matmul operands (their dimensions before the last two). */
     private static int[] broadcastBatch(Tensor a, Tensor b) {
         try {
