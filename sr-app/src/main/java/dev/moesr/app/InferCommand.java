@@ -121,9 +121,7 @@ public final class InferCommand implements Callable<Integer> {
         Device dev = Device.parse(device);
         List<Job> jobs = plan();
         if (!overwrite) refuseExisting(jobs);
-        List<Image> images = new ArrayList<>();
-        for (Job j : jobs) images.add(ImageFiles.read(j.source, maxPixels));   // every input is checked before any work
-        prepareOutputFolders(jobs);
+        for (Job j : jobs) ImageFiles.read(j.source, maxPixels);   // every input is checked before any work (and read again when its turn comes)
 
         List<Map<String, Object>> results = new ArrayList<>();
         try (SuperResolver sr = SuperResolver.open(model, dev)) {
@@ -131,12 +129,12 @@ public final class InferCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--scale " + scale + " does not match the model " + model + ", which upscales " + sr.scale()
                         + "x; use a " + scale + "x model or drop --scale");
             }
+            prepareOutputFolders(jobs);
             boolean show = !common.quiet && Progress.interactive();
             Progress progress = new Progress(err, show, jobs.size());
             for (int i = 0; i < jobs.size(); i++) {
                 Job job = jobs.get(i);
-                Image lr = images.get(i);
-                images.set(i, null);
+                Image lr = ImageFiles.read(job.source, maxPixels);
                 int index = i + 1;
                 String name = job.source.getFileName().toString();
                 long start = System.nanoTime();
