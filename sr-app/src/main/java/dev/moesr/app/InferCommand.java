@@ -121,7 +121,12 @@ public final class InferCommand implements Callable<Integer> {
         Device dev = Device.parse(device);
         List<Job> jobs = plan();
         if (!overwrite) refuseExisting(jobs);
-        for (Job j : jobs) ImageFiles.read(j.source, maxPixels);   // every input is checked before any work (and read again when its turn comes)
+        for (Job j : jobs) {   // every input is checked before any work (and read again when its turn comes)
+            Image lr = ImageFiles.read(j.source, maxPixels);
+            if (lr.hasAlpha() && ImageFiles.formatOf(j.target).equals("jpeg")) {
+                throw new ImageException(j.source + " has an alpha channel, which JPEG cannot store; write " + j.target.getFileName() + " as .png instead");
+            }
+        }
 
         List<Map<String, Object>> results = new ArrayList<>();
         try (SuperResolver sr = SuperResolver.open(model, dev)) {
@@ -147,6 +152,7 @@ public final class InferCommand implements Callable<Integer> {
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("input", job.source.toString());
                 r.put("file", job.target.toString());
+                r.put("size", hr.sizeText());
                 r.put("width", hr.width());
                 r.put("height", hr.height());
                 r.put("seconds", Math.round(seconds * 1000) / 1000.0);

@@ -131,6 +131,8 @@ class InferCommandTest {
         Path in = dir.resolve("rgba.png"), out = dir.resolve("rgba-sr.png");
         ImageFiles.write(in, rgb.withAlpha(alpha));
         ok(args(in, out));
+        String jpeg = fails(dir, args(in, dir.resolve("rgba-sr.jpg")));
+        assertTrue(jpeg.contains("alpha") && jpeg.contains(".png"), jpeg);
         Image hr = ImageFiles.read(out);
         assertTrue(hr.hasAlpha());
         assertEquals(96 * 96, hr.alpha().length);
@@ -148,6 +150,11 @@ class InferCommandTest {
         Image hr = ImageFiles.read(out);
         assertEquals(1, hr.channels());
         assertEquals(96, hr.width());
+        Path jpg = dir.resolve("gray-sr.jpg");   // the output's extension picks the format
+        ok(args(in, jpg));
+        byte[] head = Files.readAllBytes(jpg);
+        assertTrue((head[0] & 0xFF) == 0xFF && (head[1] & 0xFF) == 0xD8, "a JPEG file starts with FF D8");
+        assertEquals(96, ImageFiles.read(jpg).height());
     }
 
     @Test

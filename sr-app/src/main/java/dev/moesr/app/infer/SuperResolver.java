@@ -105,12 +105,6 @@ public final class SuperResolver implements AutoCloseable {
         return new SuperResolver(m, Backends.resolve(device));
     }
 
-    /** Wraps a model already in memory (it now belongs to this resolver, which releases it on close). */
-    public static SuperResolver of(MoesrModel model) {
-        model.eval();
-        return new SuperResolver(model, model.parameters().get(0).tensor().device());
-    }
-
     public MoesrConfig config() { return model.config(); }
 
     public int scale() { return model.config().scale(); }
