@@ -8,6 +8,7 @@ import dev.moesr.diffusion.MoesrConfig;
 import dev.moesr.diffusion.MoesrModel;
 import dev.moesr.tensor.Device;
 import dev.moesr.tensor.Philox;
+import dev.moesr.tensor.backend.Backends;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -288,8 +289,11 @@ class InferCommandTest {
             assertEquals(96, hr.height());
             assertNotNull(hr.pixels());
             for (float v : hr.pixels()) assertTrue(v >= 0 && v <= 1);
+            long afterFirst = Backends.cpu().bytesInUse();   // the experts' averaged Space-MoE weights are cached by the first call
             Image again = sr.upscale(lr, new SuperResolver.Options().steps(10).sampler(SuperResolver.Sampler.DDIM).seed(1));
             assertArrayEquals(hr.pixels(), again.pixels());
+            sr.upscale(lr, new SuperResolver.Options().steps(10).sampler(SuperResolver.Sampler.DDIM).seed(2).tile(8).overlap(4));
+            assertEquals(afterFirst, Backends.cpu().bytesInUse(), "every temporary of sampling and (tiled) decoding is released");
         }
         assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), seen);
     }
