@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
 /** {@code java -jar sr-app.jar <command>}: the entry point of the application. */
 @Command(name = "sr-app", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Latent-diffusion image super-resolution (SS-MoE UNet, frequency-compensated decoder) on the JVM.",
-        subcommands = {BenchCommand.class, Main.Train.class, Main.Infer.class, EvalCommand.class, DegradeCommand.class, InfoCommand.class})
+        subcommands = {BenchCommand.class, TrainCommand.class, Main.Infer.class, EvalCommand.class, DegradeCommand.class, InfoCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) throws Exception {
@@ -87,9 +87,6 @@ public final class Main implements Runnable {
             return 3;
         }
     }
-
-    @Command(name = "train", description = "Train stage 1 (a Sampling expert) or stage 2 (the decoder). Not available yet.")
-    static final class Train extends NotYet { Train() { super("train", 5); } }
 
     @Command(name = "infer", description = "Super-resolve an image or a folder. Not available yet.")
     static final class Infer extends NotYet { Infer() { super("infer", 6); } }

@@ -26,7 +26,7 @@ class MainTest {
 
     @Test
     void unfinishedCommandsSaySoAndFail() {
-        var r = CommandRunner.run("train");
+        var r = CommandRunner.run("infer");
         assertEquals(3, r.code());
     }
 }
