@@ -2,7 +2,13 @@ package dev.moesr.app;
 
 import dev.moesr.app.cli.CommonOptions;
 import dev.moesr.app.cli.Failures;
+import dev.moesr.app.train.DecoderTrainer;
 import dev.moesr.app.train.FirstStageFiles;
+import dev.moesr.app.train.TripleCache;
+import dev.moesr.diffusion.autoencoder.PatchDiscriminator;
+import dev.moesr.diffusion.lpips.Lpips;
+import dev.moesr.diffusion.sampling.DdimSampler;
+import dev.moesr.diffusion.sampling.SamplingPlan;
 import dev.moesr.app.train.GracefulStop;
 import dev.moesr.app.train.StepLog;
 import dev.moesr.app.train.TrainingPatches;
@@ -46,11 +52,11 @@ import java.util.concurrent.Callable;
 
 /** {@code train}: stage 0 (the VQ first stage), stage 1 (one Sampling expert), and export to a model file. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train the VQ first stage (--stage 0), one Sampling expert (--stage 1), or assemble a model file (--stage export).",
+        description = {"Train the VQ first stage (--stage 0), one Sampling expert (--stage 1), the decoder (--stage 2), or assemble a model file (--stage export).",
                 "See docs/training.md for the stages, the files they write and how to resume."})
 public final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--stage", required = true, paramLabel = "0|1|export", description = "What to train or assemble.")
+    @Option(names = "--stage", required = true, paramLabel = "0|1|2|export", description = "What to train or assemble.")
     String stage;
 
     @Option(names = "--config", required = true, paramLabel = "NAME|FILE", description = "A preset (moesr-x8, moesr-x4, tiny) or a file whose metadata holds one.")
@@ -104,6 +110,24 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--expert-checkpoints", split = ",", paramLabel = "CKPT", description = "Export: the stage-1 checkpoints of experts 0, 1, ... in order.")
     List<Path> expertCheckpoints;
 
+    @Option(names = "--model", paramLabel = "MODEL", description = "Stage 2: a model file whose experts make the latents (instead of --expert-checkpoints).")
+    Path model;
+
+    @Option(names = "--triples", defaultValue = "100", description = "Stage 2: (LR, latent, HR) triples to generate and train on (default ${DEFAULT-VALUE}).")
+    int triples;
+
+    @Option(names = "--sampling-steps", defaultValue = "200", description = "Stage 2: sampler steps per triple (default ${DEFAULT-VALUE}, the paper's).")
+    int samplingSteps;
+
+    @Option(names = "--cache", paramLabel = "DIR", description = "Stage 2: folder of the triples (default OUT/triples); triples already there are kept.")
+    Path cache;
+
+    @Option(names = "--lpips-weights", paramLabel = "FILE", description = "Stage 2: converted LPIPS (VGG16) weights; without them LPIPS is off.")
+    Path lpipsWeights;
+
+    @Option(names = "--disc-start", defaultValue = "5000", description = "Stage 2: step at which the GAN loss starts (default ${DEFAULT-VALUE}).")
+    long discStart;
+
     @Mixin
     CommonOptions common;
 
@@ -120,8 +144,9 @@ public final class TrainCommand implements Callable<Integer> {
             switch (stage) {
                 case "0" -> stage0(c);
                 case "1" -> stage1(c);
+                case "2" -> stage2(c);
                 case "export" -> export(c);
-                default -> throw new IllegalArgumentException("unknown --stage '" + stage + "'; use 0, 1 or export");
+                default -> throw new IllegalArgumentException("unknown --stage '" + stage + "'; use 0, 1, 2 or export");
             }
             return 0;
         } catch (Exception | OutOfMemoryError e) {
@@ -338,6 +363,99 @@ public final class TrainCommand implements Callable<Integer> {
         } finally {
             adam.release();
             vq.release();
+        }
+    }
+
+    // ---- stage 2 ------------------------------------------------------------------------------
+
+    private void stage2(MoesrConfig c) throws IOException {
+        checkLoopOptions();
+        if (samplingSteps < 1) throw new IllegalArgumentException("--sampling-steps must be >= 1, got " + samplingSteps);
+        if ((model == null) == (expertCheckpoints == null)) {
+            throw new IllegalArgumentException("--stage 2 needs the stage-1 sampler: either --model MODEL or --expert-checkpoints a,b,c,d (not both)");
+        }
+        if (model == null && expertCheckpoints.size() != c.experts()) {
+            throw new IllegalArgumentException("--expert-checkpoints needs " + c.experts() + " stage-1 checkpoints, got " + expertCheckpoints.size());
+        }
+        if (model == null && firstStage == null) {
+            throw new IllegalArgumentException("--stage 2 with --expert-checkpoints needs --first-stage (a stage-0 checkpoint or a model file)");
+        }
+        TrainingPatches patches = new TrainingPatches(data, pipeline, c.scale(), c.latentFactor(), crop, seed ^ 0x7121E5L);
+        Map<String, String> meta = runMetadata(c);
+        meta.put("train.triples", Integer.toString(triples));
+        if (resume != null) checkResumable(resume, meta, "2");
+        Device dev = resolveDevice();
+        Backend backend = Backends.get(dev);
+        StepLog log = new StepLog(out(), common.json, common.quiet, backend);
+        MoesrModel sampler = model != null ? MoesrModel.open(model) : new MoesrModel(c, new Philox(0));
+        FrequencyCompensatedVqModel fs = new FrequencyCompensatedVqModel(c.vq(), c.decoder(), new Philox(seed));
+        PatchDiscriminator disc = new PatchDiscriminator(new Philox(seed + 1));
+        Lpips lpips = null;
+        DecoderTrainer trainer = null;
+        try {
+            if (!sampler.config().toMetadata().equals(c.toMetadata())) throw new IOException("--model " + model + " is configuration " + sampler.config().name() + ", this run is " + c.name());
+            if (model == null) for (int k = 0; k < c.experts(); k++) loadExpertEma(expertCheckpoints.get(k), k, sampler.sampling().expert(k), c);
+            if (firstStage != null) FirstStageFiles.load(firstStage, fs, c);
+            else fs.loadStateDict(sampler.firstStage().stateDict(), true);
+            sampler.to(dev);
+            sampler.eval();
+            TripleCache cacheDir = new TripleCache(cache != null ? cache : out.resolve("triples"), triples);
+            int made = cacheDir.generate(patches, sampler.sampling(), new DdimSampler(SamplingPlan.uniform(
+                    NoiseSchedule.linear(c.trainSteps(), 0.0015, 0.0155), samplingSteps, 1.0)), c.vq().embedDim(), seed, dev);
+            log.event("triples", Map.of("made", made, "kept", triples - made));
+            sampler.release();
+            sampler = null;
+            if (lpipsWeights != null) {
+                lpips = Lpips.vgg16(new Philox(0));
+                lpips.loadWeights(lpipsWeights);
+                lpips.setTrainable(false);
+                lpips.eval();
+                lpips.to(dev);
+            } else {
+                err().println("sr-app train: warning: no --lpips-weights; the LPIPS term is off (L1 + GAN + focal frequency only)");
+                err().flush();
+            }
+            fs.to(dev);
+            disc.to(dev);
+            fs.train();
+            disc.train();
+            trainer = new DecoderTrainer(fs, disc, lpips, new DecoderTrainer.Settings(lr != null ? lr : 1e-4, discStart, 1.0, 1.0, 10.0));
+            Path ckpt = out.resolve("stage2.safetensors");
+            try (GracefulStop stop = new GracefulStop()) {
+                if (resume != null) {
+                    trainer.resume(resume);
+                    log.event("resumed", Map.of("step", trainer.step(), "from", resume.toString()));
+                }
+                while (trainer.step() < steps && !stop.requested()) {
+                    TripleCache.Triple t = cacheDir.batch(seed, trainer.step(), batch, dev);
+                    DecoderTrainer.StepResult r;
+                    try {
+                        r = trainer.step(t.lrUpscaled(), t.latent(), t.hr());
+                    } finally {
+                        t.release();
+                    }
+                    Map<String, Object> v = new LinkedHashMap<>();
+                    v.put("l1", r.l1());
+                    v.put("lpips", r.lpips());
+                    v.put("focal_frequency", r.focalFrequency());
+                    v.put("g_loss", r.generator());
+                    v.put("d_loss", r.discriminator());
+                    v.put("adaptive_weight", r.adaptiveWeight());
+                    log.step(r.step(), steps, r.loss(), lr != null ? lr : 1e-4, batch, v);
+                    if (checkpointEvery > 0 && trainer.step() % checkpointEvery == 0 && trainer.step() < steps) {
+                        trainer.save(ckpt, meta);
+                        log.event("checkpoint", Map.of("step", trainer.step(), "file", ckpt.toString()));
+                    }
+                }
+                trainer.save(ckpt, meta);
+                log.event(stop.requested() ? "interrupted" : "done", Map.of("step", trainer.step(), "file", ckpt.toString()));
+            }
+        } finally {
+            if (sampler != null) sampler.release();
+            if (trainer != null) trainer.release();
+            if (lpips != null) lpips.release();
+            fs.release();
+            disc.release();
         }
     }
 

@@ -4,6 +4,7 @@ import dev.moesr.app.CommandRunner.Result;
 import dev.moesr.app.image.Image;
 import dev.moesr.app.image.ImageFiles;
 import dev.moesr.diffusion.MoesrModel;
+import dev.moesr.nn.io.SafeTensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,6 +43,14 @@ class TrainCommandTest {
         Result r = run(args);
         assertEquals(0, r.code(), r.all());
         return r;
+    }
+
+    /** A numeric field of the n-th step line of a --json run. */
+    static double field(Result r, String name, int n) {
+        String line = r.out().lines().filter(l -> !l.contains("\"event\"")).toList().get(n);
+        Matcher m = Pattern.compile("\"" + name + "\": ?([-0-9.eE]+)").matcher(line);
+        assertTrue(m.find(), name + " missing from " + line);
+        return Double.parseDouble(m.group(1));
     }
 
     static double mean(List<Double> xs) { return xs.stream().mapToDouble(Double::doubleValue).average().orElseThrow(); }
@@ -172,6 +182,8 @@ class TrainCommandTest {
         } finally {
             m.release();
         }
+        stage2TrainsOnlyTheCompensationAndResumes(model);
+
         List<String> swapped = new ArrayList<>(experts);
         java.util.Collections.swap(swapped, 0, 1);
         Result wrong = run("train", "--stage", "export", "--config", "tiny", "--out", dir.resolve("bad.safetensors").toString(),
@@ -179,5 +191,52 @@ class TrainCommandTest {
         assertEquals(1, wrong.code(), wrong.all());
         assertTrue(wrong.err().contains("not a stage-1 checkpoint of expert 0"), wrong.err());
         assertFalse(Files.exists(dir.resolve("bad.safetensors")));
+    }
+
+    String[] stage2(Path model, String out, int steps, String... extra) {
+        List<String> a = new ArrayList<>(List.of("train", "--stage", "2", "--config", "tiny", "--data", PHOTOS.toString(), "--model", model.toString(),
+                "--triples", "3", "--sampling-steps", "4", "--cache", dir.resolve("triples").toString(), "--disc-start", "1",
+                "--steps", Integer.toString(steps), "--batch", "2", "--crop", "32", "--device", "cpu", "--seed", "9", "--lr", "1e-3",
+                "--out", dir.resolve(out).toString(), "--json"));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    /** Stage 2 from an exported model: only fusion layers, refinement UNet (and discriminator) change; resume is exact. */
+    void stage2TrainsOnlyTheCompensationAndResumes(Path model) throws IOException {
+        Result whole = ok(stage2(model, "s2", 3));
+        assertTrue(whole.out().contains("\"made\": 3"), whole.out());
+        assertTrue(whole.err().contains("no --lpips-weights"), whole.err());
+        assertTrue(whole.out().contains("\"adaptive_weight\""), whole.out());
+        SafeTensors.Contents before = SafeTensors.read(model), after = SafeTensors.read(dir.resolve("s2/stage2.safetensors"));
+        int frozen = 0, trained = 0, changed = 0;
+        for (var e : after.tensors().entrySet()) {
+            if (!e.getKey().startsWith("first_stage.")) continue;
+            float[] a = e.getValue().toFloatArray(), b = before.tensors().get(e.getKey()).toFloatArray();
+            boolean compensation = e.getKey().startsWith("first_stage.decoder.fusion_layer_") || e.getKey().startsWith("first_stage.decoder.unet_1.");
+            if (compensation) {
+                trained++;
+                if (!Arrays.equals(a, b)) changed++;
+            } else {
+                frozen++;
+                assertArrayEquals(b, a, e.getKey() + " is frozen in stage 2 but changed");
+            }
+        }
+        assertTrue(frozen > 50 && trained > 10, frozen + " frozen, " + trained + " trained tensors");
+        assertTrue(changed > trained / 2, changed + " of " + trained + " trainable tensors changed");
+        before.tensors().values().forEach(t -> t.release());
+        after.tensors().values().forEach(t -> t.release());
+
+        List<Double> part = losses(ok(stage2(model, "s2b", 2)));
+        Result rest = ok(stage2(model, "s2b", 3, "--resume", dir.resolve("s2b/stage2.safetensors").toString()));
+        assertTrue(rest.out().contains("\"made\": 0"), rest.out());
+        part.addAll(losses(rest));
+        List<Double> all = losses(whole);
+        assertEquals(all.subList(0, 2), part.subList(0, 2));
+        // The resumed step sees the same weights (every loss term is bit-identical); its adaptive GAN
+        // weight still differs by about 2% from the uninterrupted run's (an open issue, see docs/training.md).
+        for (String term : List.of("l1", "focal_frequency", "g_loss", "d_loss")) {
+            assertEquals(field(whole, term, 2), field(rest, term, 0), term);
+        }
     }
 }
