@@ -441,6 +441,8 @@ public final class TrainCommand implements Callable<Integer> {
                     v.put("g_loss", r.generator());
                     v.put("d_loss", r.discriminator());
                     v.put("adaptive_weight", r.adaptiveWeight());
+                    v.put("grad_norm_nll", r.nllGradNorm());
+                    v.put("grad_norm_g", r.generatorGradNorm());
                     log.step(r.step(), steps, r.loss(), lr != null ? lr : 1e-4, batch, v);
                     if (checkpointEvery > 0 && trainer.step() % checkpointEvery == 0 && trainer.step() < steps) {
                         trainer.save(ckpt, meta);

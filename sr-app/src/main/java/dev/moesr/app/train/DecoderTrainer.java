@@ -37,7 +37,7 @@ public final class DecoderTrainer {
     public record Settings(double learningRate, long discStart, double discWeight, double lpipsWeight, double frequencyWeight) {}
 
     public record StepResult(long step, double loss, double l1, double lpips, double focalFrequency, double generator,
-                             double discriminator, double adaptiveWeight) {}
+                             double discriminator, double adaptiveWeight, double nllGradNorm, double generatorGradNorm) {}
 
     /** The two trained modules under one name space: first_stage.* (as model files) and discriminator.*. */
     static final class State extends Module {
@@ -90,7 +90,8 @@ public final class DecoderTrainer {
     public StepResult step(Tensor lrUpscaled, Tensor latent, Tensor hr) {
         boolean gan = step >= settings.discStart();
         generatorOpt.zeroGrad();
-        double gNorm = 0, g = 0, weight = 0, d = 0;
+        discriminatorOpt.zeroGrad();
+        double gNorm = 0, nllNorm = 0, g = 0, weight = 0, d = 0;
         if (gan) {
             try (Scope s = Scope.open()) {
                 Losses.hingeGenerator(discriminator.forward(reconstruct(lrUpscaled, latent))).backward();
@@ -117,7 +118,7 @@ public final class DecoderTrainer {
             fake = s.keep(rec.detach());
         }
         if (gan) {
-            double nllNorm = GradClip.globalNorm(List.of(lastLayer));
+            nllNorm = GradClip.globalNorm(List.of(lastLayer));
             weight = Math.max(0, Math.min(1e4, nllNorm / (gNorm + 1e-4))) * settings.discWeight();
             try (Scope s = Scope.open()) {
                 Tensor gl = Losses.hingeGenerator(discriminator.forward(reconstruct(lrUpscaled, latent)));
@@ -137,7 +138,7 @@ public final class DecoderTrainer {
         }
         fake.release();
         step++;
-        return new StepResult(step, nll + weight * g, l1, lp, ff, g, d, weight);
+        return new StepResult(step, nll + weight * g, l1, lp, ff, g, d, weight, nllNorm, gNorm);
     }
 
     /** Weights of both modules and both optimisers' state, the step and the metadata, atomically. */
