@@ -7,12 +7,11 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 /** {@code java -jar sr-app.jar <command>}: the entry point of the application. */
 @Command(name = "sr-app", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Latent-diffusion image super-resolution (SS-MoE UNet, frequency-compensated decoder) on the JVM.",
-        subcommands = {BenchCommand.class, Main.Train.class, InferCommand.class, EvalCommand.class, DegradeCommand.class, InfoCommand.class})
+        subcommands = {BenchCommand.class, TrainCommand.class, InferCommand.class, EvalCommand.class, DegradeCommand.class, InfoCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) throws Exception {
@@ -71,23 +70,4 @@ public final class Main implements Runnable {
             return new String[] {"sr-app " + (v == null ? "development build" : v)};
         }
     }
-
-    /** A command whose implementation has not landed yet: it says so and fails, rather than pretend. */
-    abstract static class NotYet implements Callable<Integer> {
-        private final String name;
-        private final int issue;
-
-        NotYet(String name, int issue) {
-            this.name = name;
-            this.issue = issue;
-        }
-
-        @Override public Integer call() {
-            System.err.println("sr-app: '" + name + "' is not available in this build yet (tracked in issue " + issue + ")");
-            return 3;
-        }
-    }
-
-    @Command(name = "train", description = "Train stage 1 (a Sampling expert) or stage 2 (the decoder). Not available yet.")
-    static final class Train extends NotYet { Train() { super("train", 5); } }
 }

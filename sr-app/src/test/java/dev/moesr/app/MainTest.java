@@ -23,10 +23,4 @@ class MainTest {
         assertEquals(2, unknown.code());
         assertEquals(1, unknown.err().strip().lines().count(), unknown.err());
     }
-
-    @Test
-    void unfinishedCommandsSaySoAndFail() {
-        var r = CommandRunner.run("train");
-        assertEquals(3, r.code());
-    }
 }

@@ -1,0 +1,525 @@
+package dev.moesr.app;
+
+import dev.moesr.app.cli.CommonOptions;
+import dev.moesr.app.cli.Failures;
+import dev.moesr.app.train.DecoderTrainer;
+import dev.moesr.app.train.FirstStageFiles;
+import dev.moesr.app.train.TripleCache;
+import dev.moesr.diffusion.autoencoder.PatchDiscriminator;
+import dev.moesr.diffusion.lpips.Lpips;
+import dev.moesr.diffusion.sampling.DdimSampler;
+import dev.moesr.diffusion.sampling.SamplingPlan;
+import dev.moesr.app.train.GracefulStop;
+import dev.moesr.app.train.StepLog;
+import dev.moesr.app.train.TrainingPatches;
+import dev.moesr.diffusion.MoesrConfig;
+import dev.moesr.diffusion.MoesrModel;
+import dev.moesr.diffusion.autoencoder.VqModel;
+import dev.moesr.diffusion.decoder.FrequencyCompensatedVqModel;
+import dev.moesr.diffusion.sampling.NoiseSchedule;
+import dev.moesr.diffusion.train.Stage1Trainer;
+import dev.moesr.diffusion.train.TrainingCheckpoint;
+import dev.moesr.diffusion.unet.ExpertSharing;
+import dev.moesr.diffusion.unet.UNet;
+import dev.moesr.nn.io.SafeTensors;
+import dev.moesr.nn.io.SafeTensorsFile;
+import dev.moesr.nn.loss.Losses;
+import dev.moesr.nn.optim.Adam;
+import dev.moesr.nn.optim.Ema;
+import dev.moesr.tensor.Device;
+import dev.moesr.tensor.GradMode;
+import dev.moesr.tensor.Philox;
+import dev.moesr.tensor.Scope;
+import dev.moesr.tensor.Tensor;
+import dev.moesr.tensor.backend.Backend;
+import dev.moesr.tensor.backend.Backends;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code train}: stage 0 (the VQ first stage), stage 1 (one Sampling expert), and export to a model file. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train the VQ first stage (--stage 0), one Sampling expert (--stage 1), the decoder (--stage 2), or assemble a model file (--stage export).",
+                "See docs/training.md for the stages, the files they write and how to resume."})
+public final class TrainCommand implements Callable<Integer> {
+
+    @Option(names = "--stage", required = true, paramLabel = "0|1|2|export", description = "What to train or assemble.")
+    String stage;
+
+    @Option(names = "--config", required = true, paramLabel = "NAME|FILE", description = "A preset (moesr-x8, moesr-x4, tiny) or a file whose metadata holds one.")
+    String config;
+
+    @Option(names = "--expert", paramLabel = "K", description = "Stage 1: the Sampling expert (time stage) to train, 0-based.")
+    Integer expert;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Folder of HR training images.")
+    Path data;
+
+    @Option(names = "--steps", defaultValue = "1000", description = "Optimiser steps to reach (a resumed run continues up to this count; default ${DEFAULT-VALUE}).")
+    long steps;
+
+    @Option(names = "--batch", defaultValue = "4", description = "Crops per micro-batch (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--accumulate", defaultValue = "1", description = "Micro-batches per optimiser step (default ${DEFAULT-VALUE}).")
+    int accumulate;
+
+    @Option(names = "--lr", description = "Learning rate (default: stage 1 5e-5 as the paper, stage 0 1e-4).")
+    Double lr;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of initialisation, crops, timesteps and noise (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or cuda[:N] (default ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--resume", paramLabel = "CKPT", description = "Continue from a checkpoint of this stage (and expert).")
+    Path resume;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR|FILE", description = "Output folder (stages 0, 1) or model file (export).")
+    Path out;
+
+    @Option(names = "--crop", defaultValue = "512", description = "HR crop size; the latent is crop / latent factor, the LR crop / scale (default ${DEFAULT-VALUE}).")
+    int crop;
+
+    @Option(names = "--pipeline", defaultValue = "bicubic", description = "Degradation: bicubic or realesrgan (default ${DEFAULT-VALUE}).")
+    String pipeline;
+
+    @Option(names = "--first-stage", paramLabel = "MODEL_OR_CKPT", description = "The VQ first stage: a model file, a stage-0 or a stage-2 checkpoint.")
+    Path firstStage;
+
+    @Option(names = "--checkpoint-every", defaultValue = "0", description = "Write the checkpoint every N steps (0: only at the end).")
+    long checkpointEvery;
+
+    @Option(names = "--validate-every", defaultValue = "0", description = "Loss on a fixed held batch every N steps (0: never).")
+    long validateEvery;
+
+    @Option(names = "--expert-checkpoints", split = ",", paramLabel = "CKPT", description = "Export: the stage-1 checkpoints of experts 0, 1, ... in order.")
+    List<Path> expertCheckpoints;
+
+    @Option(names = "--model", paramLabel = "MODEL", description = "Stage 2: a model file whose experts make the latents (instead of --expert-checkpoints).")
+    Path model;
+
+    @Option(names = "--triples", defaultValue = "100", description = "Stage 2: (LR, latent, HR) triples to generate and train on (default ${DEFAULT-VALUE}).")
+    int triples;
+
+    @Option(names = "--sampling-steps", defaultValue = "200", description = "Stage 2: sampler steps per triple (default ${DEFAULT-VALUE}, the paper's).")
+    int samplingSteps;
+
+    @Option(names = "--cache", paramLabel = "DIR", description = "Stage 2: folder of the triples (default OUT/triples); triples already there are kept.")
+    Path cache;
+
+    @Option(names = "--lpips-weights", paramLabel = "FILE", description = "Stage 2: converted LPIPS (VGG16) weights; without them LPIPS is off.")
+    Path lpipsWeights;
+
+    @Option(names = "--disc-start", defaultValue = "5000", description = "Stage 2: step at which the GAN loss starts (default ${DEFAULT-VALUE}).")
+    long discStart;
+
+    @Mixin
+    CommonOptions common;
+
+    @Spec
+    CommandSpec spec;
+
+    private PrintWriter out() { return spec.commandLine().getOut(); }
+
+    private PrintWriter err() { return spec.commandLine().getErr(); }
+
+    @Override public Integer call() {
+        try {
+            MoesrConfig c = InfoCommand.resolve(config);
+            switch (stage) {
+                case "0" -> stage0(c);
+                case "1" -> stage1(c);
+                case "2" -> stage2(c);
+                case "export" -> export(c);
+                default -> throw new IllegalArgumentException("unknown --stage '" + stage + "'; use 0, 1, 2 or export");
+            }
+            return 0;
+        } catch (Exception | OutOfMemoryError e) {
+            return Failures.report(err(), "train", e, common.verbose);
+        }
+    }
+
+    private void checkLoopOptions() {
+        if (data == null) throw new IllegalArgumentException("--data DIR is required for --stage " + stage);
+        if (steps < 1) throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
+        if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+        if (accumulate < 1) throw new IllegalArgumentException("--accumulate must be >= 1, got " + accumulate);
+        if (checkpointEvery < 0 || validateEvery < 0) throw new IllegalArgumentException("--checkpoint-every and --validate-every must be >= 0");
+        if (Files.exists(out) && !Files.isDirectory(out)) throw new IllegalArgumentException("--out " + out + " is a file; stage " + stage + " writes into a folder");
+    }
+
+    /** Metadata a resumed run must share with its checkpoint, or the resumed run would not continue the same one. */
+    private Map<String, String> runMetadata(MoesrConfig c) {
+        Map<String, String> m = new LinkedHashMap<>(c.toMetadata());
+        m.put("train.seed", Long.toString(seed));
+        m.put("train.crop", Integer.toString(crop));
+        m.put("train.batch", Integer.toString(batch));
+        m.put("train.accumulate", Integer.toString(accumulate));
+        m.put("train.pipeline", pipeline);
+        return m;
+    }
+
+    /** Refuses a checkpoint of another configuration or other run settings before anything is loaded. */
+    private static void checkResumable(Path ckpt, Map<String, String> expected, String stage) throws IOException {
+        if (!Files.isRegularFile(ckpt)) throw new IOException("--resume: no checkpoint at " + ckpt);
+        Map<String, String> meta;
+        try (SafeTensorsFile f = SafeTensorsFile.open(ckpt)) {
+            meta = f.metadata();
+        } catch (IllegalArgumentException e) {
+            throw new IOException("--resume " + ckpt + ": " + e.getMessage(), e);
+        }
+        if (!stage.equals(meta.get("stage"))) {
+            throw new IOException("--resume " + ckpt + " is a checkpoint of stage " + meta.get("stage") + ", this run trains stage " + stage);
+        }
+        for (var e : expected.entrySet()) {
+            String found = meta.get(e.getKey());
+            if (!e.getValue().equals(found)) {
+                throw new IOException("--resume " + ckpt + " has " + e.getKey() + " = " + found + ", this run has " + e.getValue()
+                        + " (resume with the configuration and options of the run that wrote it)");
+            }
+        }
+    }
+
+    private Device resolveDevice() {
+        return Backends.resolve(Device.parse(device));
+    }
+
+    /** The first stage, frozen, for encoding HR crops to latents. */
+    private FrequencyCompensatedVqModel frozenFirstStage(MoesrConfig c, Device dev) throws IOException {
+        FrequencyCompensatedVqModel fs = new FrequencyCompensatedVqModel(c.vq(), c.decoder(), new Philox(seed));
+        if (firstStage != null) {
+            FirstStageFiles.load(firstStage, fs, c);
+        } else {
+            err().println("sr-app train: warning: no --first-stage; latents come from a freshly initialised VQ encoder (fine for a smoke run, useless for a real model)");
+            err().flush();
+        }
+        fs.setTrainable(false);
+        fs.eval();
+        fs.to(dev);
+        return fs;
+    }
+
+    @SuppressWarnings("try")
+    private static Tensor encode(FrequencyCompensatedVqModel fs, Tensor hr) {
+        try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
+            return s.keep(fs.encode(hr));
+        }
+    }
+
+    // ---- stage 1 ------------------------------------------------------------------------------
+
+    @SuppressWarnings("try")
+    private void stage1(MoesrConfig c) throws IOException {
+        checkLoopOptions();
+        if (expert == null) throw new IllegalArgumentException("--stage 1 needs --expert K (0 to " + (c.experts() - 1) + ")");
+        if (expert < 0 || expert >= c.experts()) {
+            throw new IllegalArgumentException("--expert " + expert + " is out of range: " + c.name() + " has experts 0 to " + (c.experts() - 1));
+        }
+        TrainingPatches patches = new TrainingPatches(data, pipeline, c.scale(), c.latentFactor(), crop, seed);
+        Map<String, String> meta = runMetadata(c);
+        if (resume != null) {
+            Map<String, String> expected = new LinkedHashMap<>(meta);
+            expected.put("expert", Integer.toString(expert));
+            checkResumable(resume, expected, "1");
+        }
+        Device dev = resolveDevice();
+        Backend backend = Backends.get(dev);
+        FrequencyCompensatedVqModel fs = frozenFirstStage(c, dev);
+        UNet unet = new UNet(c.unet(), new Philox(seed * 31 + expert + 1));
+        unet.to(dev);
+        unet.train();
+        ExpertSharing sharing = ExpertSharing.released();
+        var settings = new Stage1Trainer.Settings(expert, c.experts(), lr != null ? lr : 5e-5, 0, 0, 0, 0.9999, seed);
+        NoiseSchedule schedule = NoiseSchedule.linear(c.trainSteps(), 0.0015, 0.0155);   // LDM's linear schedule over T steps
+        Stage1Trainer trainer = new Stage1Trainer(unet, unet::forward, schedule, settings,
+                s -> sharing.apply(unet, s));
+        Path ckpt = out.resolve("stage1-expert" + expert + ".safetensors");
+        StepLog log = new StepLog(out(), common.json, common.quiet, backend);
+        try (GracefulStop stop = new GracefulStop()) {
+            if (resume != null) {
+                trainer.resume(resume);
+                log.event("resumed", Map.of("step", trainer.step(), "from", resume.toString()));
+            }
+            while (trainer.step() < steps && !stop.requested()) {
+                long s = trainer.step();
+                unet.setRoutingRng(new Philox(TrainingPatches.routingSeed(seed, s)));
+                List<Tensor[]> micro = new ArrayList<>();
+                List<TrainingPatches.Batch> batches = new ArrayList<>();
+                try {
+                    for (int m = 0; m < accumulate; m++) {
+                        TrainingPatches.Batch b = patches.batch(s, m, batch, dev);
+                        batches.add(b);
+                        micro.add(new Tensor[] {encode(fs, b.hr()), b.condition()});
+                    }
+                    Stage1Trainer.StepResult r = trainer.step(micro);
+                    log.step(r.step(), steps, r.loss(), r.learningRate(), batch * accumulate, Map.of("grad_norm", r.gradNorm()));
+                } finally {
+                    for (Tensor[] t : micro) t[0].release();
+                    for (TrainingPatches.Batch b : batches) b.release();
+                }
+                if (validateEvery > 0 && trainer.step() % validateEvery == 0) {
+                    log.event("validation", Map.of("step", trainer.step(), "val_loss", validate1(patches, fs, unet, trainer, schedule, dev)));
+                }
+                if (checkpointEvery > 0 && trainer.step() % checkpointEvery == 0 && trainer.step() < steps) {
+                    trainer.save(ckpt, meta);
+                    log.event("checkpoint", Map.of("step", trainer.step(), "file", ckpt.toString()));
+                }
+            }
+            trainer.save(ckpt, meta);
+            log.event(stop.requested() ? "interrupted" : "done", Map.of("step", trainer.step(), "file", ckpt.toString()));
+        } finally {
+            trainer.release();
+            unet.release();
+            fs.release();
+        }
+    }
+
+    /** Epsilon MSE on a fixed held batch, fixed timesteps across the expert's stage and fixed noise (EMA weights). */
+    @SuppressWarnings("try")
+    private double validate1(TrainingPatches patches, FrequencyCompensatedVqModel fs, UNet unet, Stage1Trainer trainer, NoiseSchedule schedule, Device dev) throws IOException {
+        TrainingPatches.Batch b = patches.batch(-1, 0, batch, dev);
+        int[] stageRange = trainer.stage();
+        int[] t = new int[batch];
+        for (int i = 0; i < batch; i++) t[i] = stageRange[0] + (int) ((stageRange[1] - stageRange[0]) * (i + 0.5) / batch);
+        unet.setRoutingRng(new Philox(TrainingPatches.routingSeed(seed, -1)));
+        Ema ema = trainer.ema();
+        try (Scope s = Scope.open(); GradMode off = GradMode.off(); Ema.Swapped shadow = ema.useShadowWeights()) {
+            Tensor z0 = fs.encode(b.hr());
+            Tensor noise = Tensor.randn(new Philox(seed ^ 0x5EEDL), dev, z0.dims());
+            Tensor eps = unet.forward(Tensor.cat(1, schedule.addNoise(z0, noise, t), b.condition()), t);
+            return Losses.mse(eps, noise).item();
+        } finally {
+            unet.train();
+            b.release();
+        }
+    }
+
+    // ---- stage 0 ------------------------------------------------------------------------------
+
+    @SuppressWarnings("try")
+    private void stage0(MoesrConfig c) throws IOException {
+        checkLoopOptions();
+        TrainingPatches patches = new TrainingPatches(data, pipeline, c.scale(), c.latentFactor(), crop, seed);
+        Map<String, String> meta = runMetadata(c);
+        meta.put("stage", "0");
+        if (resume != null) checkResumable(resume, runMetadata(c), "0");
+        Device dev = resolveDevice();
+        Backend backend = Backends.get(dev);
+        VqModel vq = new VqModel(c.vq(), new Philox(seed));
+        vq.to(dev);
+        vq.train();
+        double rate = lr != null ? lr : 1e-4;
+        Adam adam = new Adam(vq.namedTrainableParameters(), rate, 0.5, 0.9, 1e-8, 0);
+        Path ckpt = out.resolve("stage0.safetensors");
+        StepLog log = new StepLog(out(), common.json, common.quiet, backend);
+        long step = 0;
+        try (GracefulStop stop = new GracefulStop()) {
+            if (resume != null) {
+                step = TrainingCheckpoint.step(TrainingCheckpoint.load(resume, vq, null, adam, Map.of("stage", "0")));
+                log.event("resumed", Map.of("step", step, "from", resume.toString()));
+            }
+            while (step < steps && !stop.requested()) {
+                adam.zeroGrad();
+                double l1Sum = 0, codebookSum = 0;
+                for (int m = 0; m < accumulate; m++) {
+                    TrainingPatches.Batch b = patches.batch(step, m, batch, dev);
+                    try (Scope s = Scope.open()) {
+                        VqModel.Reconstruction rec = vq.forward(b.hr());
+                        Tensor l1 = Losses.l1(rec.image(), b.hr());
+                        Tensor loss = l1.add(rec.codebookLoss());
+                        l1Sum += l1.item();
+                        codebookSum += rec.codebookLoss().item();
+                        loss.mul(1f / accumulate).backward();
+                    } finally {
+                        b.release();
+                    }
+                }
+                adam.step();
+                step++;
+                log.step(step, steps, (l1Sum + codebookSum) / accumulate, rate, batch * accumulate,
+                        Map.of("l1", l1Sum / accumulate, "codebook", codebookSum / accumulate));
+                if (checkpointEvery > 0 && step % checkpointEvery == 0 && step < steps) {
+                    TrainingCheckpoint.save(ckpt, vq, null, adam, step, meta);
+                    log.event("checkpoint", Map.of("step", step, "file", ckpt.toString()));
+                }
+            }
+            TrainingCheckpoint.save(ckpt, vq, null, adam, step, meta);
+            log.event(stop.requested() ? "interrupted" : "done", Map.of("step", step, "file", ckpt.toString()));
+        } finally {
+            adam.release();
+            vq.release();
+        }
+    }
+
+    // ---- stage 2 ------------------------------------------------------------------------------
+
+    private void stage2(MoesrConfig c) throws IOException {
+        checkLoopOptions();
+        if (samplingSteps < 1) throw new IllegalArgumentException("--sampling-steps must be >= 1, got " + samplingSteps);
+        if ((model == null) == (expertCheckpoints == null)) {
+            throw new IllegalArgumentException("--stage 2 needs the stage-1 sampler: either --model MODEL or --expert-checkpoints a,b,c,d (not both)");
+        }
+        if (model == null && expertCheckpoints.size() != c.experts()) {
+            throw new IllegalArgumentException("--expert-checkpoints needs " + c.experts() + " stage-1 checkpoints, got " + expertCheckpoints.size());
+        }
+        if (model == null && firstStage == null) {
+            throw new IllegalArgumentException("--stage 2 with --expert-checkpoints needs --first-stage (a stage-0 checkpoint or a model file)");
+        }
+        TrainingPatches patches = new TrainingPatches(data, pipeline, c.scale(), c.latentFactor(), crop, seed ^ 0x7121E5L);
+        Map<String, String> meta = runMetadata(c);
+        meta.put("train.triples", Integer.toString(triples));
+        if (resume != null) checkResumable(resume, meta, "2");
+        Device dev = resolveDevice();
+        Backend backend = Backends.get(dev);
+        StepLog log = new StepLog(out(), common.json, common.quiet, backend);
+        MoesrModel sampler = model != null ? MoesrModel.open(model) : new MoesrModel(c, new Philox(0));
+        FrequencyCompensatedVqModel fs = new FrequencyCompensatedVqModel(c.vq(), c.decoder(), new Philox(seed));
+        PatchDiscriminator disc = new PatchDiscriminator(new Philox(seed + 1));
+        Lpips lpips = null;
+        DecoderTrainer trainer = null;
+        try {
+            if (!sampler.config().toMetadata().equals(c.toMetadata())) throw new IOException("--model " + model + " is configuration " + sampler.config().name() + ", this run is " + c.name());
+            if (model == null) for (int k = 0; k < c.experts(); k++) loadExpertEma(expertCheckpoints.get(k), k, sampler.sampling().expert(k), c);
+            if (firstStage != null) FirstStageFiles.load(firstStage, fs, c);
+            else fs.loadStateDict(sampler.firstStage().stateDict(), true);
+            sampler.to(dev);
+            sampler.eval();
+            TripleCache cacheDir = new TripleCache(cache != null ? cache : out.resolve("triples"), triples);
+            int made = cacheDir.generate(patches, sampler.sampling(), new DdimSampler(SamplingPlan.uniform(
+                    NoiseSchedule.linear(c.trainSteps(), 0.0015, 0.0155), samplingSteps, 1.0)), c.vq().embedDim(), seed, dev);
+            log.event("triples", Map.of("made", made, "kept", triples - made));
+            sampler.release();
+            sampler = null;
+            if (lpipsWeights != null) {
+                lpips = Lpips.vgg16(new Philox(0));
+                lpips.loadWeights(lpipsWeights);
+                lpips.setTrainable(false);
+                lpips.eval();
+                lpips.to(dev);
+            } else {
+                err().println("sr-app train: warning: no --lpips-weights; the LPIPS term is off (L1 + GAN + focal frequency only)");
+                err().flush();
+            }
+            fs.to(dev);
+            disc.to(dev);
+            fs.train();
+            disc.train();
+            trainer = new DecoderTrainer(fs, disc, lpips, new DecoderTrainer.Settings(lr != null ? lr : 1e-4, discStart, 1.0, 1.0, 10.0));
+            Path ckpt = out.resolve("stage2.safetensors");
+            try (GracefulStop stop = new GracefulStop()) {
+                if (resume != null) {
+                    trainer.resume(resume);
+                    log.event("resumed", Map.of("step", trainer.step(), "from", resume.toString()));
+                }
+                while (trainer.step() < steps && !stop.requested()) {
+                    TripleCache.Triple t = cacheDir.batch(seed, trainer.step(), batch, dev);
+                    DecoderTrainer.StepResult r;
+                    try {
+                        r = trainer.step(t.lrUpscaled(), t.latent(), t.hr());
+                    } finally {
+                        t.release();
+                    }
+                    Map<String, Object> v = new LinkedHashMap<>();
+                    v.put("l1", r.l1());
+                    v.put("lpips", r.lpips());
+                    v.put("focal_frequency", r.focalFrequency());
+                    v.put("g_loss", r.generator());
+                    v.put("d_loss", r.discriminator());
+                    v.put("adaptive_weight", r.adaptiveWeight());
+                    v.put("grad_norm_nll", r.nllGradNorm());
+                    v.put("grad_norm_g", r.generatorGradNorm());
+                    log.step(r.step(), steps, r.loss(), lr != null ? lr : 1e-4, batch, v);
+                    if (checkpointEvery > 0 && trainer.step() % checkpointEvery == 0 && trainer.step() < steps) {
+                        trainer.save(ckpt, meta);
+                        log.event("checkpoint", Map.of("step", trainer.step(), "file", ckpt.toString()));
+                    }
+                }
+                trainer.save(ckpt, meta);
+                log.event(stop.requested() ? "interrupted" : "done", Map.of("step", trainer.step(), "file", ckpt.toString()));
+            }
+        } finally {
+            if (sampler != null) sampler.release();
+            if (trainer != null) trainer.release();
+            if (lpips != null) lpips.release();
+            fs.release();
+            disc.release();
+        }
+    }
+
+    // ---- export -------------------------------------------------------------------------------
+
+    private void export(MoesrConfig c) throws IOException {
+        if (expertCheckpoints == null || expertCheckpoints.size() != c.experts()) {
+            throw new IllegalArgumentException("--expert-checkpoints needs " + c.experts() + " stage-1 checkpoints (experts 0 to " + (c.experts() - 1)
+                    + " in order, comma-separated), got " + (expertCheckpoints == null ? 0 : expertCheckpoints.size()));
+        }
+        if (firstStage == null) throw new IllegalArgumentException("--stage export needs --first-stage (a stage-0 or stage-2 checkpoint, or a model file)");
+        if (Files.isDirectory(out)) throw new IllegalArgumentException("--out " + out + " is a folder; export writes one model file (e.g. model.safetensors)");
+        MoesrModel model = new MoesrModel(c, new Philox(0));
+        long parameters = model.parameterCount();
+        try {
+            for (int k = 0; k < c.experts(); k++) loadExpertEma(expertCheckpoints.get(k), k, model.sampling().expert(k), c);
+            FirstStageFiles.load(firstStage, model.firstStage(), c);
+            model.save(out);
+        } finally {
+            model.release();
+        }
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("model", out.toString());
+        o.put("config", c.name());
+        o.put("parameters", parameters);
+        if (common.json) out().println(StepLog.oneLine(o));
+        else out().println("wrote " + out + " (" + c.name() + ", EMA weights of " + c.experts() + " experts)");
+        out().flush();
+    }
+
+    /** The EMA weights of a stage-1 checkpoint into expert k, after checking it is expert k of this configuration. */
+    private static void loadExpertEma(Path ckpt, int k, UNet unet, MoesrConfig c) throws IOException {
+        if (!Files.isRegularFile(ckpt)) throw new IOException("--expert-checkpoints: no file at " + ckpt);
+        SafeTensors.Contents contents = SafeTensors.read(ckpt);
+        try {
+            Map<String, String> meta = contents.metadata();
+            if (!"1".equals(meta.get("stage")) || !Integer.toString(k).equals(meta.get("expert"))) {
+                throw new IOException(ckpt + " is not a stage-1 checkpoint of expert " + k + " (its metadata: stage " + meta.get("stage")
+                        + ", expert " + meta.get("expert") + "); list the experts' checkpoints in order 0.." + (c.experts() - 1));
+            }
+            if (!c.name().equals(meta.get("moesr.name"))) {
+                throw new IOException(ckpt + " was trained with configuration " + meta.get("moesr.name") + ", this export is " + c.name());
+            }
+            Map<String, Tensor> weights = new HashMap<>(), shadows = new HashMap<>();
+            contents.tensors().forEach((key, v) -> {
+                if (key.startsWith(TrainingCheckpoint.EMA_PREFIX)) shadows.put(key.substring(TrainingCheckpoint.EMA_PREFIX.length()), v);
+                else if (!key.startsWith(TrainingCheckpoint.OPTIMIZER_PREFIX)) weights.put(key, v);
+            });
+            try {
+                unet.loadStateDict(weights, true);
+                Ema ema = new Ema(unet, 0.9999);
+                try {
+                    ema.loadStateDict(shadows, true);
+                    ema.copyTo();
+                } finally {
+                    ema.release();
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IOException(ckpt + " does not fit expert " + k + " of " + c.name() + ": " + e.getMessage(), e);
+            }
+        } finally {
+            for (Tensor t : contents.tensors().values()) t.release();
+        }
+    }
+}

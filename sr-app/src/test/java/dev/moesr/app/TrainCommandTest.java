@@ -1,0 +1,243 @@
+package dev.moesr.app;
+
+import dev.moesr.app.CommandRunner.Result;
+import dev.moesr.app.image.Image;
+import dev.moesr.app.image.ImageFiles;
+import dev.moesr.diffusion.MoesrModel;
+import dev.moesr.nn.io.SafeTensors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static dev.moesr.app.CommandRunner.run;
+import static org.junit.jupiter.api.Assertions.*;
+
+class TrainCommandTest {
+    static final Path PHOTOS = Path.of("src/test/resources/photos");
+    static final Pattern LOSS = Pattern.compile("\"loss\": ?([-0-9.eE]+)");
+
+    @TempDir
+    Path dir;
+
+    /** The per-step losses of a --json run, in order (lines with an "event" are not steps). */
+    static List<Double> losses(Result r) {
+        List<Double> out = new ArrayList<>();
+        for (String line : r.out().lines().toList()) {
+            if (line.contains("\"event\"")) continue;
+            Matcher m = LOSS.matcher(line);
+            assertTrue(m.find(), "not a step line: " + line);
+            out.add(Double.parseDouble(m.group(1)));
+        }
+        return out;
+    }
+
+    static Result ok(String... args) {
+        Result r = run(args);
+        assertEquals(0, r.code(), r.all());
+        return r;
+    }
+
+    /** A numeric field of the n-th step line of a --json run. */
+    static double field(Result r, String name, int n) {
+        String line = r.out().lines().filter(l -> !l.contains("\"event\"")).toList().get(n);
+        Matcher m = Pattern.compile("\"" + name + "\": ?([-0-9.eE]+)").matcher(line);
+        assertTrue(m.find(), name + " missing from " + line);
+        return Double.parseDouble(m.group(1));
+    }
+
+    static double mean(List<Double> xs) { return xs.stream().mapToDouble(Double::doubleValue).average().orElseThrow(); }
+
+    String[] stage1(String out, int expert, int steps, String... extra) {
+        List<String> a = new ArrayList<>(List.of("train", "--stage", "1", "--config", "tiny", "--expert", Integer.toString(expert),
+                "--data", PHOTOS.toString(), "--steps", Integer.toString(steps), "--batch", "2", "--crop", "32", "--device", "cpu",
+                "--seed", "5", "--out", dir.resolve(out).toString(), "--json"));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void stage1LowersTheLossOnRealPhotos() {
+        Result r = ok(stage1("loss", 3, 200, "--lr", "1e-3"));
+        List<Double> l = losses(r);
+        assertEquals(200, l.size());
+        double first = mean(l.subList(0, 20)), last = mean(l.subList(180, 200));
+        System.out.printf("stage 1 tiny expert 3: first 20 mean %.4f, last 20 mean %.4f%n", first, last);
+        assertTrue(last < 0.7 * first, "first 20 mean " + first + ", last 20 mean " + last);
+        assertTrue(r.out().contains("\"images_per_second\"") && r.out().contains("\"bytes_in_use\"") && r.out().contains("\"peak_bytes\""), r.out());
+        assertTrue(Files.isRegularFile(dir.resolve("loss/stage1-expert3.safetensors")));
+        assertTrue(r.err().contains("no --first-stage"), r.err());
+    }
+
+    @Test
+    void resumedStage1RunContinuesExactly() {
+        List<Double> whole = losses(ok(stage1("whole", 1, 6, "--lr", "1e-3", "--accumulate", "2")));
+        List<Double> part = losses(ok(stage1("part", 1, 3, "--lr", "1e-3", "--accumulate", "2")));
+        Path ckpt = dir.resolve("part/stage1-expert1.safetensors");
+        List<Double> rest = losses(ok(stage1("part", 1, 6, "--lr", "1e-3", "--accumulate", "2", "--resume", ckpt.toString())));
+        List<Double> joined = new ArrayList<>(part);
+        joined.addAll(rest);
+        assertEquals(whole, joined);
+    }
+
+    @Test
+    void checkpointsAreWrittenOnTheWayAndValidationIsLogged() {
+        Result r = ok(stage1("every", 0, 4, "--checkpoint-every", "2", "--validate-every", "2"));
+        assertEquals(2, r.out().lines().filter(l -> l.contains("\"checkpoint\"") || l.contains("\"done\"")).count(), r.out());
+        assertEquals(2, r.out().lines().filter(l -> l.contains("\"val_loss\"")).count(), r.out());
+    }
+
+    @Test
+    void badInputGivesOneLineAndExitCode() throws IOException {
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        Path small = Files.createDirectories(dir.resolve("small"));
+        ImageFiles.write(small.resolve("a.png"), new Image(3, 16, 16, new float[3 * 16 * 16]));
+        String[][] cases = {
+                {"train", "--stage", "1", "--config", "tiny", "--expert", "0", "--data", dir.resolve("missing").toString(), "--out", dir.toString()},
+                {"train", "--stage", "1", "--config", "tiny", "--expert", "0", "--data", empty.toString(), "--crop", "32", "--out", dir.toString()},
+                {"train", "--stage", "1", "--config", "tiny", "--expert", "0", "--data", small.toString(), "--crop", "32", "--out", dir.toString()},
+                {"train", "--stage", "1", "--config", "nonesuch", "--expert", "0", "--data", PHOTOS.toString(), "--out", dir.toString()},
+                {"train", "--stage", "1", "--config", "tiny", "--expert", "4", "--data", PHOTOS.toString(), "--out", dir.toString()},
+                {"train", "--stage", "1", "--config", "tiny", "--expert", "0", "--data", PHOTOS.toString(), "--crop", "30", "--out", dir.toString()},
+                {"train", "--stage", "7", "--config", "tiny", "--out", dir.toString()},
+        };
+        for (String[] c : cases) {
+            Result r = run(c);
+            assertEquals(1, r.code(), String.join(" ", c) + "\n" + r.all());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().startsWith("sr-app train: "), r.err());
+        }
+        Result parse = run("train", "--stage", "1", "--steps", "many");
+        assertEquals(2, parse.code());
+        assertEquals(1, parse.err().strip().lines().count(), parse.err());
+    }
+
+    @Test
+    void resumeRefusesACheckpointOfAnotherExpertOrConfig() {
+        ok(stage1("e2", 2, 1));
+        Path ckpt = dir.resolve("e2/stage1-expert2.safetensors");
+        Result other = run(stage1("e0", 0, 2, "--resume", ckpt.toString()));
+        assertEquals(1, other.code(), other.all());
+        assertTrue(other.err().contains("expert"), other.err());
+        assertEquals(1, other.err().strip().lines().count(), other.err());
+        Result pipeline = run(stage1("e2b", 2, 2, "--resume", ckpt.toString(), "--pipeline", "realesrgan"));
+        assertEquals(1, pipeline.code(), pipeline.all());
+        assertTrue(pipeline.err().contains("train.pipeline"), pipeline.err());
+        Result config = run("train", "--stage", "1", "--config", "moesr-x4", "--expert", "2", "--data", PHOTOS.toString(), "--crop", "32",
+                "--out", dir.resolve("x4").toString(), "--resume", ckpt.toString(), "--device", "cpu");
+        assertEquals(1, config.code(), config.all());
+        assertTrue(config.err().contains("moesr.name"), config.err());
+    }
+
+    String[] stage0(String out, int steps, String... extra) {
+        List<String> a = new ArrayList<>(List.of("train", "--stage", "0", "--config", "tiny", "--data", PHOTOS.toString(),
+                "--steps", Integer.toString(steps), "--batch", "2", "--crop", "32", "--device", "cpu", "--seed", "3",
+                "--out", dir.resolve(out).toString(), "--json"));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void stage0LowersTheReconstructionLossAndResumesExactly() {
+        Result whole = ok(stage0("vq", 60, "--lr", "5e-4"));
+        List<Double> l = losses(whole);
+        List<Double> l1 = new ArrayList<>();
+        Matcher m = Pattern.compile("\"l1\": ?([-0-9.eE]+)").matcher(whole.out());
+        while (m.find()) l1.add(Double.parseDouble(m.group(1)));
+        assertEquals(60, l1.size());
+        // Measured: the objective falls from 0.77 to about 0.45 (mostly the codebook/commitment term);
+        // in 60 CPU steps the tiny VQ's L1 only creeps down (0.466 -> about 0.45): it learns colours, not detail.
+        double lastLoss = mean(l.subList(50, 60)), lastL1 = mean(l1.subList(50, 60));
+        System.out.printf("stage 0 tiny: loss %.4f -> %.4f (last 10), L1 %.4f -> %.4f (last 10)%n", l.get(0), lastLoss, l1.get(0), lastL1);
+        assertTrue(lastLoss < 0.7 * l.get(0), "loss " + l.get(0) + " -> " + lastLoss);
+        assertTrue(lastL1 < l1.get(0), "L1 " + l1.get(0) + " -> " + lastL1);
+        List<Double> part = losses(ok(stage0("vq2", 3, "--lr", "5e-4")));
+        part.addAll(losses(ok(stage0("vq2", 5, "--lr", "5e-4", "--resume", dir.resolve("vq2/stage0.safetensors").toString()))));
+        assertEquals(l.subList(0, 5), part);
+    }
+
+    @Test
+    void exportAssemblesAModelFileThatOpens() throws IOException {
+        ok(stage0("vq", 2));
+        List<String> experts = new ArrayList<>();
+        for (int k = 0; k < 4; k++) {
+            ok(stage1("s1", k, 1, "--first-stage", dir.resolve("vq/stage0.safetensors").toString()));
+            experts.add(dir.resolve("s1/stage1-expert" + k + ".safetensors").toString());
+        }
+        Path model = dir.resolve("model.safetensors");
+        Result r = ok("train", "--stage", "export", "--config", "tiny", "--out", model.toString(),
+                "--expert-checkpoints", String.join(",", experts), "--first-stage", dir.resolve("vq/stage0.safetensors").toString());
+        assertTrue(r.out().contains("wrote"), r.out());
+        MoesrModel m = MoesrModel.open(model);
+        try {
+            assertEquals("tiny", m.config().name());
+            assertEquals(4, m.sampling().count());
+        } finally {
+            m.release();
+        }
+        stage2TrainsOnlyTheCompensationAndResumes(model);
+
+        List<String> swapped = new ArrayList<>(experts);
+        java.util.Collections.swap(swapped, 0, 1);
+        Result wrong = run("train", "--stage", "export", "--config", "tiny", "--out", dir.resolve("bad.safetensors").toString(),
+                "--expert-checkpoints", String.join(",", swapped), "--first-stage", dir.resolve("vq/stage0.safetensors").toString());
+        assertEquals(1, wrong.code(), wrong.all());
+        assertTrue(wrong.err().contains("not a stage-1 checkpoint of expert 0"), wrong.err());
+        assertFalse(Files.exists(dir.resolve("bad.safetensors")));
+    }
+
+    String[] stage2(Path model, String out, int steps, String... extra) {
+        List<String> a = new ArrayList<>(List.of("train", "--stage", "2", "--config", "tiny", "--data", PHOTOS.toString(), "--model", model.toString(),
+                "--triples", "3", "--sampling-steps", "4", "--cache", dir.resolve("triples").toString(), "--disc-start", "1",
+                "--steps", Integer.toString(steps), "--batch", "2", "--crop", "32", "--device", "cpu", "--seed", "9", "--lr", "1e-3",
+                "--out", dir.resolve(out).toString(), "--json"));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    /** Stage 2 from an exported model: only fusion layers, refinement UNet (and discriminator) change; resume is exact. */
+    void stage2TrainsOnlyTheCompensationAndResumes(Path model) throws IOException {
+        Result whole = ok(stage2(model, "s2", 3));
+        assertTrue(whole.out().contains("\"made\": 3"), whole.out());
+        assertTrue(whole.err().contains("no --lpips-weights"), whole.err());
+        assertTrue(whole.out().contains("\"adaptive_weight\""), whole.out());
+        SafeTensors.Contents before = SafeTensors.read(model), after = SafeTensors.read(dir.resolve("s2/stage2.safetensors"));
+        int frozen = 0, trained = 0, changed = 0;
+        for (var e : after.tensors().entrySet()) {
+            if (!e.getKey().startsWith("first_stage.")) continue;
+            float[] a = e.getValue().toFloatArray(), b = before.tensors().get(e.getKey()).toFloatArray();
+            boolean compensation = e.getKey().startsWith("first_stage.decoder.fusion_layer_") || e.getKey().startsWith("first_stage.decoder.unet_1.");
+            if (compensation) {
+                trained++;
+                if (!Arrays.equals(a, b)) changed++;
+            } else {
+                frozen++;
+                assertArrayEquals(b, a, e.getKey() + " is frozen in stage 2 but changed");
+            }
+        }
+        assertTrue(frozen > 50 && trained > 10, frozen + " frozen, " + trained + " trained tensors");
+        assertTrue(changed > trained / 2, changed + " of " + trained + " trainable tensors changed");
+        before.tensors().values().forEach(t -> t.release());
+        after.tensors().values().forEach(t -> t.release());
+
+        List<Double> part = losses(ok(stage2(model, "s2b", 2)));
+        Result rest = ok(stage2(model, "s2b", 3, "--resume", dir.resolve("s2b/stage2.safetensors").toString()));
+        assertTrue(rest.out().contains("\"made\": 0"), rest.out());
+        part.addAll(losses(rest));
+        List<Double> all = losses(whole);
+        assertEquals(all.subList(0, 2), part.subList(0, 2));
+        // The resumed step sees the same weights (every loss term and the nll gradient norm are
+        // bit-identical); the gradient norm of the first generator-loss pass, and so the adaptive GAN
+        // weight, still differs by about 2% from the uninterrupted run's (open issue, docs/training.md).
+        for (String term : List.of("l1", "focal_frequency", "g_loss", "d_loss", "grad_norm_nll")) {
+            assertEquals(field(whole, term, 2), field(rest, term, 0), term);
+        }
+    }
+}
