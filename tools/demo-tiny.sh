@@ -26,6 +26,6 @@ done
 run train --stage export --config tiny --out "$work/model.safetensors" --first-stage "$work/runs/stage0.safetensors" \
     --expert-checkpoints "$(IFS=,; echo "${ckpts[*]}")"
 run degrade --input "$photos" --output "$work/pairs" --pipeline bicubic --scale 4 --seed 1
-run infer --input "$work/pairs/lr" --output "$work/sr" --model "$work/model.safetensors" --steps "$sampling" --sampler ddim --seed 7 --quiet
+run infer --input "$work/pairs/lr" --output "$work/sr" --model "$work/model.safetensors" --steps "$sampling" --sampler ddim --seed 7 --color-fix --quiet
 run eval --sr "$work/sr" --hr "$work/pairs/hr" --crop 4
 echo "demo: super-resolved images are in $work/sr" >&2
