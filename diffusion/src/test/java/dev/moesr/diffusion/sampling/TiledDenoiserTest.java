@@ -10,9 +10,9 @@ class TiledDenoiserTest {
 
     @Test
     void tilesCoverTheImageWithTheLastOneFlush() {
-        assertArrayEquals(new int[] {0}, TiledDenoiser.starts(10, 16, 4));
-        assertArrayEquals(new int[] {0, 12, 24}, TiledDenoiser.starts(40, 16, 4));
-        int[] s = TiledDenoiser.starts(41, 16, 4);
+        assertArrayEquals(new int[] {0}, Tiles.starts(10, 16, 4));
+        assertArrayEquals(new int[] {0, 12, 24}, Tiles.starts(40, 16, 4));
+        int[] s = Tiles.starts(41, 16, 4);
         assertEquals(0, s[0]);
         assertEquals(41 - 16, s[s.length - 1]);
         for (int i = 1; i < s.length; i++) assertTrue(s[i] - s[i - 1] <= 12 && s[i] > s[i - 1], "gap between tiles");
@@ -41,7 +41,7 @@ class TiledDenoiserTest {
             return z;
         };
         new TiledDenoiser(counting, 8, 2).predictNoise(Tensor.zeros(1, 3, 20, 14), Tensor.zeros(1, 3, 20, 14), 1);
-        assertEquals(TiledDenoiser.starts(20, 8, 2).length * TiledDenoiser.starts(14, 8, 2).length, calls[0]);
+        assertEquals(Tiles.starts(20, 8, 2).length * Tiles.starts(14, 8, 2).length, calls[0]);
     }
 
     @Test

@@ -6,6 +6,7 @@ import dev.moesr.diffusion.sampling.NoiseSchedule;
 import dev.moesr.diffusion.sampling.SamplingPlan;
 import dev.moesr.diffusion.sampling.TiledDenoiser;
 import dev.moesr.tensor.Philox;
+import dev.moesr.diffusion.sampling.Tiles;
 import dev.moesr.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -50,8 +51,8 @@ class TiledDecodeTest {
 
     @Test
     void tileStartsCoverTheSideWithTheLastTileFlush() {
-        assertArrayEquals(new int[] {0}, TiledDecode.starts(5, 8, 2));
-        assertArrayEquals(new int[] {0, 6, 12, 13}, TiledDecode.starts(21, 8, 2));
+        assertArrayEquals(new int[] {0}, Tiles.starts(5, 8, 2));
+        assertArrayEquals(new int[] {0, 6, 12, 13}, Tiles.starts(21, 8, 2));
         assertThrows(IllegalArgumentException.class, () -> TiledDecode.decode(Tensor.zeros(1, 1, 4, 4), Tensor.zeros(1, 3, 16, 16), 4, 4, 4, (a, b) -> b));
     }
 
