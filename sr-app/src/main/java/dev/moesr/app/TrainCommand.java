@@ -419,7 +419,7 @@ public final class TrainCommand implements Callable<Integer> {
             disc.to(dev);
             fs.train();
             disc.train();
-            trainer = new DecoderTrainer(fs, disc, lpips, new DecoderTrainer.Settings(lr != null ? lr : 1e-4, discStart, 1.0, 1.0, 10.0));
+            trainer = new DecoderTrainer(fs, disc, lpips, new DecoderTrainer.Settings(lr != null ? lr : 1e-4, discStart, 1.0, 1.0, 10.0, seed));
             Path ckpt = out.resolve("stage2.safetensors");
             try (GracefulStop stop = new GracefulStop()) {
                 if (resume != null) {

@@ -10,11 +10,20 @@ import dev.moesr.tensor.Tensor;
  */
 public class DropPath extends Layer {
     public final float p;
-    private final Philox rng;
+    private Philox rng;
 
     public DropPath(float p, Philox rng) {
         if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException("drop-path probability must be in [0, 1], got " + p);
         this.p = p;
+        this.rng = rng;
+    }
+
+    /**
+     * Draws the masks from {@code rng} from now on. A trainer that resumes sets a stream keyed by
+     * the step here, so masks do not depend on how many steps this process has run.
+     */
+    public void setRng(Philox rng) {
+        if (rng == null) throw new IllegalArgumentException("DropPath needs a random stream, got null");
         this.rng = rng;
     }
 

@@ -80,6 +80,19 @@ class StochasticLayersTest {
     }
 
     @Test
+    void dropPathMasksFollowTheStreamSetLast() {
+        try (Scope s = Scope.open()) {
+            DropPath used = new DropPath(0.5f, new Philox(3));
+            used.forward(Tensor.ones(64, 2));   // advances its own stream
+            used.setRng(new Philox(11));
+            float[] afterSet = used.forward(Tensor.ones(64, 2)).toFloatArray();
+            float[] fresh = new DropPath(0.5f, new Philox(11)).forward(Tensor.ones(64, 2)).toFloatArray();
+            assertArrayEquals(fresh, afterSet);
+            assertThrows(IllegalArgumentException.class, () -> used.setRng(null));
+        }
+    }
+
+    @Test
     void probabilitiesOutsideTheUnitIntervalAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> new Dropout(1.5f, new Philox(1)));
         assertThrows(IllegalArgumentException.class, () -> new DropPath(-0.1f, new Philox(1)));

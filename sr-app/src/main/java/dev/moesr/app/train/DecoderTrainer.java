@@ -6,16 +6,19 @@ import dev.moesr.diffusion.lpips.Lpips;
 import dev.moesr.nn.Module;
 import dev.moesr.nn.Parameter;
 import dev.moesr.nn.io.SafeTensors;
+import dev.moesr.nn.layers.DropPath;
 import dev.moesr.nn.loss.FocalFrequencyLoss;
 import dev.moesr.nn.loss.Losses;
 import dev.moesr.nn.optim.Adam;
 import dev.moesr.nn.optim.GradClip;
+import dev.moesr.tensor.Philox;
 import dev.moesr.tensor.Scope;
 import dev.moesr.tensor.Tensor;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,10 +34,13 @@ import java.util.Map;
  *
  * <p>Without a retained graph the two gradient norms come from separate forward passes: g alone,
  * then the nll, then g scaled by the weight; the passes are deterministic, so this equals the
- * single-pass computation.
+ * single-pass computation. The drop-path masks of the AFF blocks come from a stream keyed by
+ * (seed, step) and restarted for every pass, so the three passes of a step share their masks
+ * and a resumed run draws the same masks as an uninterrupted one.
  */
 public final class DecoderTrainer {
-    public record Settings(double learningRate, long discStart, double discWeight, double lpipsWeight, double frequencyWeight) {}
+    /** {@code seed} keys the drop-path masks of each step (with the step number). */
+    public record Settings(double learningRate, long discStart, double discWeight, double lpipsWeight, double frequencyWeight, long seed) {}
 
     public record StepResult(long step, double loss, double l1, double lpips, double focalFrequency, double generator,
                              double discriminator, double adaptiveWeight, double nllGradNorm, double generatorGradNorm) {}
@@ -57,6 +63,7 @@ public final class DecoderTrainer {
     private final Adam generatorOpt, discriminatorOpt;
     private final FocalFrequencyLoss ffl = new FocalFrequencyLoss();
     private final Parameter lastLayer;
+    private final List<DropPath> dropPaths = new ArrayList<>();
     private long step;
 
     public DecoderTrainer(FrequencyCompensatedVqModel model, PatchDiscriminator discriminator, Lpips lpips, Settings settings) {
@@ -74,6 +81,7 @@ public final class DecoderTrainer {
         }
         if (last == null) throw new IllegalArgumentException("the refinement UNet has no trainable convolution to measure the adaptive weight at");
         this.lastLayer = last;
+        for (Module m : model.namedModules().values()) if (m instanceof DropPath d) dropPaths.add(d);
     }
 
     public long step() { return step; }
@@ -81,7 +89,10 @@ public final class DecoderTrainer {
     /** The module whose state dict the checkpoint holds (first_stage.*, discriminator.*). */
     public Module state() { return state; }
 
+    /** A forward pass with this step's drop-path masks (the same for every pass of the step). */
     private Tensor reconstruct(Tensor lrUpscaled, Tensor latent) {
+        Philox masks = new Philox(TrainingPatches.routingSeed(settings.seed() ^ 0xD70BL, step));
+        for (DropPath d : dropPaths) d.setRng(masks);
         return model.forward(lrUpscaled, latent).image();
     }
 
