@@ -61,7 +61,18 @@ public final class Main implements Runnable {
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
         pb.environment().put("MOESR_NO_RELAUNCH", "1");
-        return pb.start().waitFor();
+        Process child = pb.start();
+        // a signal to this launcher (kill PID) must reach the JVM doing the work, whose own hooks keep checkpoints whole
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (!child.isAlive()) return;
+            child.destroy();
+            try {
+                child.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        return child.waitFor();
     }
 
     static final class Version implements CommandLine.IVersionProvider {
