@@ -108,6 +108,7 @@ class TrainCommandTest {
             assertEquals(32, img.height());
             String event = events.get(step / 2 - 1);
             double psnr = numberIn(event, "val_psnr"), ssim = numberIn(event, "val_ssim");
+            System.out.printf("stage 1 tiny expert 2 validation image at step %d: PSNR %.2f dB, SSIM %.4f%n", step, psnr, ssim);
             assertTrue(psnr > 0 && psnr < 100, "PSNR " + psnr + " in " + event);
             assertTrue(ssim > -1 && ssim <= 1, "SSIM " + ssim + " in " + event);
             assertTrue(event.contains(png.getFileName().toString()), event);
