@@ -2,6 +2,11 @@ package dev.moesr.app;
 
 import dev.moesr.app.cli.CommonOptions;
 import dev.moesr.app.cli.Failures;
+import dev.moesr.app.image.Image;
+import dev.moesr.app.image.ImageFiles;
+import dev.moesr.app.image.MatlabResize;
+import dev.moesr.app.metrics.FullReference;
+import dev.moesr.app.metrics.Plane;
 import dev.moesr.app.train.DecoderTrainer;
 import dev.moesr.app.train.FirstStageFiles;
 import dev.moesr.app.train.TripleCache;
@@ -273,7 +278,11 @@ public final class TrainCommand implements Callable<Integer> {
                     for (TrainingPatches.Batch b : batches) b.release();
                 }
                 if (validateEvery > 0 && trainer.step() % validateEvery == 0) {
-                    log.event("validation", Map.of("step", trainer.step(), "val_loss", validate1(patches, fs, unet, trainer, schedule, dev)));
+                    Map<String, Object> event = new LinkedHashMap<>();
+                    event.put("step", trainer.step());
+                    event.put("val_loss", validate1(patches, fs, unet, trainer, schedule, dev));
+                    event.putAll(validationImage1(c, patches, fs, unet, trainer, schedule, dev));
+                    log.event("validation", event);
                 }
                 if (checkpointEvery > 0 && trainer.step() % checkpointEvery == 0 && trainer.step() < steps) {
                     trainer.save(ckpt, meta);
@@ -307,6 +316,78 @@ public final class TrainCommand implements Callable<Integer> {
             unet.train();
             b.release();
         }
+    }
+
+    /** DDIM steps of the validation image, spread over the expert's own stage. */
+    static final int VALIDATION_DDIM_STEPS = 5;
+
+    /**
+     * The expert's denoising ability in its own stage, as an image (EMA weights): the first crop
+     * of the held validation batch is encoded, its latent noised (fixed noise) to the top
+     * timestep of the stage, denoised by DDIM (eta 0) down to the stage's lowest timestep, where
+     * x0 is predicted and decoded by the first stage. Writes out/validation/expert{K}-step{N}.png
+     * and returns its PSNR/SSIM against the HR crop (Y channel, border of the scale cropped, as eval).
+     */
+    @SuppressWarnings("try")
+    private Map<String, Object> validationImage1(MoesrConfig c, TrainingPatches patches, FrequencyCompensatedVqModel fs, UNet unet,
+                                                 Stage1Trainer trainer, NoiseSchedule schedule, Device dev) throws IOException {
+        TrainingPatches.Batch b = patches.batch(-1, 0, 1, dev);
+        int[] stageRange = trainer.stage();
+        int[] t = stageTimesteps(stageRange[1] - 1, stageRange[0], VALIDATION_DDIM_STEPS);
+        unet.setRoutingRng(new Philox(TrainingPatches.routingSeed(seed, -1)));
+        Image hr, sr;
+        try (Scope s = Scope.open(); GradMode off = GradMode.off(); Ema.Swapped shadow = trainer.ema().useShadowWeights()) {
+            unet.eval();
+            Tensor z0 = fs.encode(b.hr());
+            Tensor noise = Tensor.randn(new Philox(seed ^ 0x1DA6EL), dev, z0.dims());
+            Tensor z = schedule.addNoise(z0, noise, new int[] {t[0]});
+            Tensor x0 = null;
+            for (int i = 0; i < t.length; i++) {
+                double a = schedule.alphaCumprod(t[i]);
+                Tensor eps = unet.forward(Tensor.cat(1, z, b.condition()), new int[] {t[i]});
+                x0 = z.sub(eps.mul((float) Math.sqrt(1 - a))).mul((float) (1 / Math.sqrt(a)));
+                if (i + 1 < t.length) {   // DDIM with eta 0: move to the next timestep along the predicted x0
+                    double next = schedule.alphaCumprod(t[i + 1]);
+                    z = x0.mul((float) Math.sqrt(next)).add(eps.mul((float) Math.sqrt(1 - next)));
+                }
+            }
+            int size = patches.crop();
+            Tensor lr = b.lr();
+            float[] up = MatlabResize.resizeTo(lr.toFloatArray(), 3, lr.dim(2), lr.dim(3), size, size);
+            Tensor lrUp = Tensor.of(dev, up, 1, 3, size, size);
+            Tensor image = fs.decode(x0, fs.lrFeatures(lrUp));
+            sr = toImage(image.toFloatArray(), size);
+            hr = toImage(b.hr().toFloatArray(), size);
+        } finally {
+            unet.train();
+            b.release();
+        }
+        Path folder = out.resolve("validation");
+        Files.createDirectories(folder);
+        Path file = folder.resolve("expert" + expert + "-step" + trainer.step() + ".png");
+        ImageFiles.write(file, sr);   // written to a temporary file and moved into place
+        Plane ySr = Plane.luma(sr).cropBorder(c.scale()), yHr = Plane.luma(hr).cropBorder(c.scale());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("val_psnr", FullReference.psnr(ySr, yHr));
+        m.put("val_ssim", FullReference.ssim(ySr, yHr));
+        m.put("val_image", file.toString());
+        return m;
+    }
+
+    /** {@code count} timesteps from {@code top} down to {@code bottom}, both included, evenly spread and distinct. */
+    static int[] stageTimesteps(int top, int bottom, int count) {
+        if (top < bottom || count < 1) throw new IllegalArgumentException("need top >= bottom and count >= 1, got " + top + ", " + bottom + ", " + count);
+        int n = Math.min(count, top - bottom + 1);
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) t[i] = n == 1 ? top : top - (int) Math.round((double) i * (top - bottom) / (n - 1));
+        return t;
+    }
+
+    /** A [1, 3, size, size] image in [-1, 1] to an RGB image in [0, 1] (clamped). */
+    private static Image toImage(float[] signed, int size) {
+        float[] p = new float[signed.length];
+        for (int i = 0; i < p.length; i++) p[i] = Math.max(0f, Math.min(1f, (signed[i] + 1f) / 2f));
+        return new Image(3, size, size, p);
     }
 
     // ---- stage 0 ------------------------------------------------------------------------------

@@ -95,6 +95,44 @@ class TrainCommandTest {
     }
 
     @Test
+    void validationWritesTheExpertsStageImageWithItsMetrics() throws IOException {
+        Result r = ok(stage1("vimg", 2, 4, "--validate-every", "2"));
+        List<String> events = r.out().lines().filter(l -> l.contains("\"validation\"")).toList();
+        assertEquals(2, events.size(), r.out());
+        Path folder = dir.resolve("vimg/validation");
+        for (int step : new int[] {2, 4}) {
+            Path png = folder.resolve("expert2-step" + step + ".png");
+            assertTrue(Files.isRegularFile(png), "no " + png);
+            Image img = ImageFiles.read(png);
+            assertEquals(32, img.width());     // the --crop
+            assertEquals(32, img.height());
+            String event = events.get(step / 2 - 1);
+            double psnr = numberIn(event, "val_psnr"), ssim = numberIn(event, "val_ssim");
+            System.out.printf("stage 1 tiny expert 2 validation image at step %d: PSNR %.2f dB, SSIM %.4f%n", step, psnr, ssim);
+            assertTrue(psnr > 0 && psnr < 100, "PSNR " + psnr + " in " + event);
+            assertTrue(ssim > -1 && ssim <= 1, "SSIM " + ssim + " in " + event);
+            assertTrue(event.contains(png.getFileName().toString()), event);
+        }
+        try (var files = Files.list(folder)) {
+            assertEquals(2, files.count(), "only the two images, no temporary file left");
+        }
+    }
+
+    @Test
+    void stageTimestepsSpanTheStageDownToItsLowestTimestep() {
+        assertArrayEquals(new int[] {499, 437, 374, 312, 250}, TrainCommand.stageTimesteps(499, 250, 5));
+        assertArrayEquals(new int[] {3, 2, 1}, TrainCommand.stageTimesteps(3, 1, 5));
+        assertArrayEquals(new int[] {7}, TrainCommand.stageTimesteps(7, 7, 5));
+        assertThrows(IllegalArgumentException.class, () -> TrainCommand.stageTimesteps(1, 2, 5));
+    }
+
+    static double numberIn(String line, String name) {
+        Matcher m = Pattern.compile("\"" + name + "\": ?([-0-9.eE]+)").matcher(line);
+        assertTrue(m.find(), name + " missing from " + line);
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
     void badInputGivesOneLineAndExitCode() throws IOException {
         Path empty = Files.createDirectories(dir.resolve("empty"));
         Path small = Files.createDirectories(dir.resolve("small"));

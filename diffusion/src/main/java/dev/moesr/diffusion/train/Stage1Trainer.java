@@ -2,6 +2,7 @@ package dev.moesr.diffusion.train;
 
 import dev.moesr.diffusion.sampling.NoiseSchedule;
 import dev.moesr.nn.Module;
+import dev.moesr.nn.layers.Stochastic;
 import dev.moesr.nn.loss.Losses;
 import dev.moesr.nn.optim.AdamW;
 import dev.moesr.nn.optim.Ema;
@@ -25,7 +26,8 @@ import java.util.Map;
  *
  * <p>The random numbers of step s come from a Philox stream keyed by (seed, s) alone, so
  * a run resumed from a checkpoint at step s continues exactly as the uninterrupted run would
- * (given the same batches).
+ * (given the same batches). Dropout and drop-path layers get a stream keyed by (seed, s) too
+ * ({@link Stochastic#reseedAll}) before the step's forward passes.
  */
 public final class Stage1Trainer {
     /** Settings; the paper's: lr 5e-5, EMA 0.9999, 4 experts of 1000 timesteps. */
@@ -50,6 +52,9 @@ public final class Stage1Trainer {
     public interface AfterStep {
         void run(long stepsDone);
     }
+
+    /** Separates the stream of the stochastic layers from the one of timesteps and noise. */
+    private static final long STOCHASTIC_LAYER_SALT = 0x5D0C_4A57_1CL;
 
     private final Module model;
     private final NoisePredictor predictor;
@@ -94,6 +99,9 @@ public final class Stage1Trainer {
     public StepResult step(List<Tensor[]> microBatches) {
         if (microBatches.isEmpty()) throw new IllegalArgumentException("a step needs at least one micro-batch");
         Philox rng = new Philox(mix(settings.seed(), step));
+        // dropout-like layers draw from their own per-step stream (continued by later micro-batches),
+        // so the timesteps and noise above stay the same whatever layers the model has
+        Stochastic.reseedAll(model, new Philox(mix(settings.seed() ^ STOCHASTIC_LAYER_SALT, step)));
         int[] stage = stage();
         double lossSum = 0;
         int[] firstTimesteps = null;

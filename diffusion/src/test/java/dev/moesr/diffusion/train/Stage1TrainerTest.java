@@ -3,6 +3,7 @@ package dev.moesr.diffusion.train;
 import dev.moesr.diffusion.sampling.NoiseSchedule;
 import dev.moesr.nn.Layer;
 import dev.moesr.nn.layers.Conv2d;
+import dev.moesr.nn.layers.Dropout;
 import dev.moesr.tensor.Philox;
 import dev.moesr.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -26,6 +27,19 @@ class Stage1TrainerTest {
         }
 
         @Override public Tensor forward(Tensor x) { return conv.forward(x); }
+    }
+
+    /** The tiny predictor with dropout (p = 0.3) on its input, drawing from a construction stream of its own. */
+    static final class DropoutPredictor extends Layer {
+        final Dropout dropout;
+        final Conv2d conv;
+
+        DropoutPredictor(long seed) {
+            dropout = registerModule("dropout", new Dropout(0.3f, new Philox(seed + 1000)));
+            conv = registerModule("conv", new Conv2d(6, 3, 3, 1, 1, new Philox(seed)));
+        }
+
+        @Override public Tensor forward(Tensor x) { return conv.forward(dropout.forward(x)); }
     }
 
     static List<Tensor[]> batch(long seed) {
@@ -91,6 +105,35 @@ class Stage1TrainerTest {
         for (int i = 3; i < 6; i++) assertEquals(lossA[i], c.step(data).loss(), "step " + i);
         assertArrayEquals(straight.conv.weight().tensor().toFloatArray(), resumed.conv.weight().tensor().toFloatArray());
         assertArrayEquals(a.ema().shadow("conv.weight").toFloatArray(), c.ema().shadow("conv.weight").toFloatArray());
+    }
+
+    @Test
+    void resumingWithDropoutIsExact(@TempDir Path dir) throws IOException {
+        List<Tensor[]> data = batch(9);
+        var settings = new Stage1Trainer.Settings(1, 4, 3e-2, 0, 0, 0, 0.99, 7);
+        DropoutPredictor straight = new DropoutPredictor(2);
+        Stage1Trainer a = new Stage1Trainer(straight, (x, t) -> straight.forward(x), NoiseSchedule.ldmLinear(), settings, null);
+        double[] lossA = new double[6];
+        for (int i = 0; i < 6; i++) lossA[i] = a.step(data).loss();
+
+        DropoutPredictor first = new DropoutPredictor(2);
+        Stage1Trainer b = new Stage1Trainer(first, (x, t) -> first.forward(x), NoiseSchedule.ldmLinear(), settings, null);
+        for (int i = 0; i < 3; i++) assertEquals(lossA[i], b.step(data).loss(), "step " + i);
+        Path ckpt = dir.resolve("ckpt.safetensors");
+        b.save(ckpt, Map.of());
+
+        // another construction seed: its dropout stream differs, and it has run forward passes before
+        DropoutPredictor resumed = new DropoutPredictor(99);
+        resumed.forward(Tensor.cat(1, data.get(0)[0], data.get(0)[1]));
+        Stage1Trainer c = new Stage1Trainer(resumed, (x, t) -> resumed.forward(x), NoiseSchedule.ldmLinear(), settings, null);
+        c.resume(ckpt);
+        for (int i = 3; i < 6; i++) assertEquals(lossA[i], c.step(data).loss(), "step " + i);
+        assertArrayEquals(straight.conv.weight().tensor().toFloatArray(), resumed.conv.weight().tensor().toFloatArray());
+
+        // the dropout really acts: without it the same run gives other losses
+        TinyPredictor plain = new TinyPredictor(2);
+        Stage1Trainer d = trainer(plain, 1);
+        assertNotEquals(lossA[0], d.step(data).loss());
     }
 
     @Test

@@ -8,7 +8,7 @@ import dev.moesr.tensor.Tensor;
  * Stochastic depth: in training, drops a whole sample (the first dimension) with probability p
  * and scales the kept ones by 1/(1-p), as timm's DropPath; the identity in evaluation.
  */
-public class DropPath extends Layer {
+public class DropPath extends Layer implements Stochastic {
     public final float p;
     private Philox rng;
 
@@ -22,7 +22,7 @@ public class DropPath extends Layer {
      * Draws the masks from {@code rng} from now on. A trainer that resumes sets a stream keyed by
      * the step here, so masks do not depend on how many steps this process has run.
      */
-    public void setRng(Philox rng) {
+    @Override public void setRng(Philox rng) {
         if (rng == null) throw new IllegalArgumentException("DropPath needs a random stream, got null");
         this.rng = rng;
     }

@@ -6,15 +6,22 @@ import dev.moesr.tensor.Tensor;
 
 /**
  * Zeroes each element with probability p in training and scales the rest by 1/(1-p)
- * (PyTorch's nn.Dropout); the identity in evaluation. Masks come from {@code rng}, so a run is reproducible.
+ * (PyTorch's nn.Dropout); the identity in evaluation. Masks come from {@code rng}, so a run is reproducible;
+ * trainers replace it by a per-step stream ({@link Stochastic#reseedAll}) so a resumed run is exact.
  */
-public class Dropout extends Layer {
+public class Dropout extends Layer implements Stochastic {
     public final float p;
-    private final Philox rng;
+    private Philox rng;
 
     public Dropout(float p, Philox rng) {
         if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException("dropout probability must be in [0, 1], got " + p);
         this.p = p;
+        this.rng = rng;
+    }
+
+    /** Draws the masks from {@code rng} from now on (a trainer sets a stream keyed by the step). */
+    @Override public void setRng(Philox rng) {
+        if (rng == null) throw new IllegalArgumentException("Dropout needs a random stream, got null");
         this.rng = rng;
     }
 

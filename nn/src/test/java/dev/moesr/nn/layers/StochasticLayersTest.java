@@ -1,5 +1,6 @@
 package dev.moesr.nn.layers;
 
+import dev.moesr.nn.Sequential;
 import dev.moesr.tensor.Philox;
 import dev.moesr.tensor.Scope;
 import dev.moesr.tensor.Tensor;
@@ -89,6 +90,44 @@ class StochasticLayersTest {
             float[] fresh = new DropPath(0.5f, new Philox(11)).forward(Tensor.ones(64, 2)).toFloatArray();
             assertArrayEquals(fresh, afterSet);
             assertThrows(IllegalArgumentException.class, () -> used.setRng(null));
+        }
+    }
+
+    @Test
+    void dropoutMasksFollowTheStreamSetLast() {
+        try (Scope s = Scope.open()) {
+            Dropout used = new Dropout(0.5f, new Philox(3));
+            used.forward(Tensor.ones(64));   // advances its own stream
+            used.setRng(new Philox(11));
+            float[] afterSet = used.forward(Tensor.ones(64)).toFloatArray();
+            float[] fresh = new Dropout(0.5f, new Philox(11)).forward(Tensor.ones(64)).toFloatArray();
+            assertArrayEquals(fresh, afterSet);
+            assertThrows(IllegalArgumentException.class, () -> used.setRng(null));
+        }
+    }
+
+    @Test
+    void reseedAllSetsOneStreamOnEveryStochasticLayerOfTheTree() {
+        try (Scope s = Scope.open()) {
+            // two nets with different construction streams give the same masks once reseeded alike
+            float[][] outs = new float[2][];
+            for (int n = 0; n < 2; n++) {
+                Sequential net = new Sequential(new Dropout(0.5f, new Philox(100 + n)),
+                        new Sequential(new DropPath(0.5f, new Philox(200 + n))), new Dropout(0.3f, new Philox(300 + n)));
+                net.forward(Tensor.ones(32, 4));   // advance the construction streams differently
+                assertEquals(3, Stochastic.reseedAll(net, new Philox(42)));
+                outs[n] = net.forward(Tensor.ones(32, 4)).toFloatArray();
+            }
+            assertArrayEquals(outs[0], outs[1]);
+            // and the layers draw one after another from the shared stream: it is what a manual walk gives
+            Philox manual = new Philox(42);
+            Dropout a = new Dropout(0.5f, manual);
+            DropPath b = new DropPath(0.5f, manual);
+            Dropout c = new Dropout(0.3f, manual);
+            float[] expected = c.forward(b.forward(a.forward(Tensor.ones(32, 4)))).toFloatArray();
+            assertArrayEquals(expected, outs[0]);
+            assertEquals(0, Stochastic.reseedAll(new Sequential(), new Philox(1)));
+            assertThrows(IllegalArgumentException.class, () -> Stochastic.reseedAll(new Sequential(), null));
         }
     }
 

@@ -6,7 +6,7 @@ import dev.moesr.diffusion.lpips.Lpips;
 import dev.moesr.nn.Module;
 import dev.moesr.nn.Parameter;
 import dev.moesr.nn.io.SafeTensors;
-import dev.moesr.nn.layers.DropPath;
+import dev.moesr.nn.layers.Stochastic;
 import dev.moesr.nn.loss.FocalFrequencyLoss;
 import dev.moesr.nn.loss.Losses;
 import dev.moesr.nn.optim.Adam;
@@ -18,7 +18,6 @@ import dev.moesr.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,7 +62,6 @@ public final class DecoderTrainer {
     private final Adam generatorOpt, discriminatorOpt;
     private final FocalFrequencyLoss ffl = new FocalFrequencyLoss();
     private final Parameter lastLayer;
-    private final List<DropPath> dropPaths = new ArrayList<>();
     private long step;
 
     public DecoderTrainer(FrequencyCompensatedVqModel model, PatchDiscriminator discriminator, Lpips lpips, Settings settings) {
@@ -81,7 +79,6 @@ public final class DecoderTrainer {
         }
         if (last == null) throw new IllegalArgumentException("the refinement UNet has no trainable convolution to measure the adaptive weight at");
         this.lastLayer = last;
-        for (Module m : model.namedModules().values()) if (m instanceof DropPath d) dropPaths.add(d);
     }
 
     public long step() { return step; }
@@ -91,8 +88,7 @@ public final class DecoderTrainer {
 
     /** A forward pass with this step's drop-path masks (the same for every pass of the step). */
     private Tensor reconstruct(Tensor lrUpscaled, Tensor latent) {
-        Philox masks = new Philox(TrainingPatches.routingSeed(settings.seed() ^ 0xD70BL, step));
-        for (DropPath d : dropPaths) d.setRng(masks);
+        Stochastic.reseedAll(model, new Philox(TrainingPatches.routingSeed(settings.seed() ^ 0xD70BL, step)));
         return model.forward(lrUpscaled, latent).image();
     }
 
