@@ -2,6 +2,7 @@ package dev.moesr.app;
 
 import dev.moesr.app.cli.CommonOptions;
 import dev.moesr.app.cli.Failures;
+import dev.moesr.app.cli.Json;
 import dev.moesr.diffusion.MoesrConfig;
 import dev.moesr.diffusion.MoesrModel;
 import dev.moesr.diffusion.unet.ReleasedCheckpoint;
@@ -75,28 +76,40 @@ public final class ImportCommand implements Callable<Integer> {
         try {
             MoesrConfig c = preset(config);
             checkInputs(c);
+            List<String> report = new ArrayList<>();
             MoesrModel model = new MoesrModel(c, new Philox(0));
             try {
                 for (int k = 0; k < experts.size(); k++) {
                     int n = loadExpert(model.sampling().expert(k), experts.get(k), k, c, !raw);
-                    say(stdout, String.format(Locale.ROOT, "expert %d: %d UNet tensors (%s) from %s", k, n, raw ? "raw" : "EMA", experts.get(k)));
+                    say(stdout, report, String.format(Locale.ROOT, "expert %d: %d UNet tensors (%s) from %s", k, n, raw ? "raw" : "EMA", experts.get(k)));
                 }
-                say(stdout, loadFirstStage(model, firstStage));
-                if (decoder != null) say(stdout, loadDecoder(model, decoder));
-                else say(stdout, "no --decoder: the fusion layers and refinement UNet keep their initial values");
+                say(stdout, report, loadFirstStage(model, firstStage));
+                if (decoder != null) say(stdout, report, loadDecoder(model, decoder));
+                else say(stdout, report, "no --decoder: the fusion layers and refinement UNet keep their initial values");
                 model.save(out);
             } finally {
                 model.release();
             }
-            say(stdout, "wrote " + out + " (" + c.name() + ")");
+            say(stdout, report, "wrote " + out + " (" + c.name() + ")");
+            if (common.json) {
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("out", out.toString());
+                o.put("config", c.name());
+                o.put("weights", raw ? "raw" : "ema");
+                o.put("log", report);
+                stdout.println(Json.write(o));
+                stdout.flush();
+            }
             return 0;
         } catch (Exception e) {
             return Failures.report(err, "import", e, common.verbose);
         }
     }
 
-    private void say(PrintWriter out, String line) {
-        if (!common.quiet) {
+    /** A progress line: printed (unless --quiet or --json) and kept for the JSON summary. */
+    private void say(PrintWriter out, List<String> report, String line) {
+        report.add(line);
+        if (!common.quiet && !common.json) {
             out.println(line);
             out.flush();
         }

@@ -118,6 +118,12 @@ class ImportCommandTest {
         assertTrue(r.out().contains("VQModel state dict"), r.out());
         assertTrue(r.out().contains("1 loss.* entries ignored"), r.out());
         assertTrue(r.out().contains("no --decoder"), r.out());
+        var json = CommandRunner.run("import", "--config", "tiny", "--experts", expertList(), "--first-stage", plainFirstStage.toString(),
+                "--raw", "--out", out.toString(), "--overwrite", "--json");
+        assertEquals(0, json.code(), json.all());
+        assertTrue(json.out().startsWith("{"), "only the JSON document on standard output: " + json.out());
+        assertTrue(json.out().contains("\"weights\": \"raw\""), json.out());
+        assertTrue(json.out().contains("VQModel state dict"), json.out());
         MoesrModel m = MoesrModel.open(out);
         try {
             assertSameWeights(rawSource.sampling().stateDict(), m.sampling().stateDict(), "raw UNet");
