@@ -38,41 +38,60 @@ public final class Tiles {
     /**
      * Runs {@code fn} on every tile of an h x w grid and blends the results, each weighted by a
      * Gaussian window (sigma a quarter of the tile side, never zero) and normalised by the sum
-     * of the windows: the result is [N, C, h*factor, w*factor].
+     * of the windows: the result is [N, C, h*factor, w*factor] on {@code device}. The weighted
+     * sums accumulate in place in host arrays, so the cost is one pass over each tile's result
+     * (not over the whole image per tile) and device memory holds one tile at a time.
      */
     @SuppressWarnings("try")
     public static Tensor blend(int h, int w, int tile, int overlap, int factor, Device device, TileFunction fn) {
         check(tile, overlap);
         int th = Math.min(tile, h), tw = Math.min(tile, w);
         int outH = h * factor, outW = w * factor, tileH = th * factor, tileW = tw * factor;
-        Tensor weight = gaussian(tileH, tileW, device);
-        Tensor sum = null, norm = null;
+        float[] window = gaussianWindow(tileH, tileW);
+        float[] norm = new float[outH * outW];
+        float[] sum = null;
+        int planes = 0, batch = 0, channels = 0;
         for (int y : starts(h, tile, overlap)) {
             for (int x : starts(w, tile, overlap)) {
+                float[] values;
                 try (Scope s = Scope.open()) {
                     Tensor result = fn.apply(y, x, th, tw);
-                    int[] pads = {x * factor, outW - x * factor - tileW, y * factor, outH - y * factor - tileH};
-                    Tensor newSum = result.mul(weight).pad(pads, 0f);
-                    Tensor newNorm = weight.pad(pads, 0f);
-                    if (sum != null) {
-                        newSum = newSum.add(sum);
-                        newNorm = newNorm.add(norm);
-                        sum.release();
-                        norm.release();
+                    if (result.rank() != 4 || result.dim(2) != tileH || result.dim(3) != tileW) {
+                        throw new IllegalStateException("a tile of " + th + "x" + tw + " gave a result of shape " + result.shape()
+                                + ", expected [N, C, " + tileH + ", " + tileW + "]");
                     }
-                    sum = s.keep(newSum);
-                    norm = s.keep(newNorm);
+                    if (sum == null) {
+                        batch = result.dim(0);
+                        channels = result.dim(1);
+                        planes = batch * channels;
+                        if ((long) planes * outH * outW > Integer.MAX_VALUE - 8) {
+                            throw new IllegalArgumentException("the blended result " + batch + "x" + channels + "x" + outH + "x" + outW + " is too large for one array; process the image in parts");
+                        }
+                        sum = new float[planes * outH * outW];
+                    }
+                    values = result.toFloatArray();
+                }
+                int oy = y * factor, ox = x * factor;
+                for (int p = 0; p < planes; p++) {
+                    for (int i = 0; i < tileH; i++) {
+                        int src = (p * tileH + i) * tileW, dst = (p * outH + oy + i) * outW + ox, win = i * tileW;
+                        for (int j = 0; j < tileW; j++) sum[dst + j] += values[src + j] * window[win + j];
+                    }
+                }
+                for (int i = 0; i < tileH; i++) {
+                    int dst = (oy + i) * outW + ox, win = i * tileW;
+                    for (int j = 0; j < tileW; j++) norm[dst + j] += window[win + j];
                 }
             }
         }
-        Tensor out = sum.div(norm);
-        sum.release();
-        norm.release();
-        weight.release();
-        return out;
+        int plane = outH * outW;
+        for (int p = 0; p < planes; p++) {
+            for (int k = 0; k < plane; k++) sum[p * plane + k] /= norm[k];
+        }
+        return Tensor.of(device, sum, batch, channels, outH, outW);
     }
 
-    private static Tensor gaussian(int h, int w, Device device) {
+    private static float[] gaussianWindow(int h, int w) {
         float[] v = new float[h * w];
         double sy = h / 4.0, sx = w / 4.0, cy = (h - 1) / 2.0, cx = (w - 1) / 2.0;
         for (int i = 0; i < h; i++) {
@@ -81,6 +100,6 @@ public final class Tiles {
                 v[i * w + j] = (float) Math.exp(-0.5 * (dy * dy + dx * dx));
             }
         }
-        return Tensor.of(device, v, 1, 1, h, w);
+        return v;
     }
 }
