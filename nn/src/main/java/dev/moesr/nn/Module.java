@@ -3,6 +3,7 @@ package dev.moesr.nn;
 import dev.moesr.nn.io.SafeTensors;
 import dev.moesr.nn.io.SafeTensorsFile;
 import dev.moesr.tensor.Device;
+import dev.moesr.tensor.GradMode;
 import dev.moesr.tensor.Scope;
 import dev.moesr.tensor.Shape;
 import dev.moesr.tensor.Tensor;
@@ -17,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * A node of a model tree: named parameters, buffers and child modules, with PyTorch-style
@@ -36,6 +38,28 @@ public abstract class Module {
     private final Map<String, Buffer> buffers = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
     private boolean training = true;
+
+    // ---- memory of a forward pass --------------------------------------------------------------
+
+    /**
+     * Runs one block of a forward pass. Without a graph (GradMode off: inference) it runs in a
+     * scope that frees the block's temporaries as soon as it returns, so a deep network holds
+     * only the activations it still needs; with a graph the temporaries must live until backward.
+     */
+    protected static Tensor block(Supplier<Tensor> f) {
+        if (GradMode.isEnabled()) return f.get();
+        try (Scope s = Scope.open()) {
+            return s.keep(f.get());
+        }
+    }
+
+    /**
+     * Frees an intermediate activation that the rest of an inference pass no longer needs;
+     * does nothing with a graph (backward may need it) or when it is the pass's own input.
+     */
+    protected static void done(Tensor intermediate, Tensor input) {
+        if (!GradMode.isEnabled() && intermediate != input) intermediate.release();
+    }
 
     // ---- registration ---------------------------------------------------------------------
 

@@ -58,13 +58,24 @@ public class Decoder extends Module {
         if (z.rank() != 4 || z.dim(1) != config.zChannels()) {
             throw new IllegalArgumentException("the decoder needs NCHW latents with " + config.zChannels() + " channels, got shape " + z.shape());
         }
-        Tensor h = mid.forward(convIn.forward(z));
+        Tensor h = block(() -> mid.forward(convIn.forward(z)));
         for (int level = config.levels() - 1; level >= 0; level--) {
             ResolutionLevel l = up.get(level);
-            h = l.resample(afterLevel(level, l.blocks(h), lrFeatures));
+            int lv = level;
+            Tensor in = h;
+            Tensor blocks = l.blocks(in);
+            done(in, blocks);
+            Tensor fused = block(() -> afterLevel(lv, blocks, lrFeatures));
+            h = block(() -> l.resample(fused));
+            done(blocks, fused);
+            done(fused, h);
         }
-        h = beforeOutput(h);
-        return convOut.forward(normOut.forward(h).silu());
+        Tensor last = h;
+        Tensor refined = block(() -> beforeOutput(last));
+        done(last, refined);
+        Tensor out = block(() -> convOut.forward(normOut.forward(refined).silu()));
+        done(refined, out);
+        return out;
     }
 
     /** Called with the activations after the residual blocks of {@code level}, before its upsampling. */

@@ -20,8 +20,13 @@ final class ResolutionLevel extends Module {
         this.resample = resample == null ? null : registerModule(resampleName, resample);
     }
 
-    Tensor blocks(Tensor h) {
-        for (ResnetBlock b : block) h = b.forward(h);
+    Tensor blocks(Tensor x) {
+        Tensor h = x;
+        for (ResnetBlock b : block) {
+            Tensor in = h;
+            h = block(() -> b.forward(in));
+            done(in, x);
+        }
         return h;
     }
 

@@ -59,11 +59,22 @@ public class AffUNet extends Layer {
             throw new IllegalArgumentException("the AFF refinement UNet needs NCHW input with " + channels
                     + " channels and H, W multiples of 4 (it pools twice), got shape " + x.shape());
         }
-        Tensor x1 = conv1.forward(x);
-        Tensor x2 = conv2.forward(x1.maxPool2d(2, 2, 0));
-        Tensor x3 = conv3.forward(x2.maxPool2d(2, 2, 0));
-        for (AffBlock b : contextRefine) x3 = b.forward(x3);
-        Tensor d3 = upConv3.forward(Tensor.cat(1, x2, up3.forward(x3)));
-        return upConv2.forward(Tensor.cat(1, x1, up2.forward(d3)));
+        // each block in a scope of its own at inference: only the skips and the current activation stay
+        Tensor x1 = block(() -> conv1.forward(x));
+        Tensor x2 = block(() -> conv2.forward(x1.maxPool2d(2, 2, 0)));
+        Tensor x3 = block(() -> conv3.forward(x2.maxPool2d(2, 2, 0)));
+        for (AffBlock b : contextRefine) {
+            Tensor in = x3;
+            x3 = block(() -> b.forward(in));
+            done(in, x);
+        }
+        Tensor c3 = x3;
+        Tensor d3 = block(() -> upConv3.forward(Tensor.cat(1, x2, up3.forward(c3))));
+        done(c3, x);
+        done(x2, x);
+        Tensor out = block(() -> upConv2.forward(Tensor.cat(1, x1, up2.forward(d3))));
+        done(d3, x);
+        done(x1, x);
+        return out;
     }
 }
