@@ -16,6 +16,8 @@ from PIL import Image
 from scipy import ndimage, special
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from make_resize_fixture import weight_matrix
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "resources", "metrics")
 NIQE_PARAMS = os.path.join(HERE, "..", "..", "main", "resources", "dev", "moesr", "app", "metrics", "niqe_pris_params.npz")
@@ -57,27 +59,7 @@ def crop(a, border):
     return a if border == 0 else a[border:-border, border:-border]
 
 
-# ---------- MATLAB bicubic imresize (dense weight matrices), for NIQE's second scale ----------
-def cubic(x):
-    ax = np.abs(x)
-    return np.where(ax <= 1, 1.5 * ax ** 3 - 2.5 * ax ** 2 + 1,
-                    np.where(ax <= 2, -0.5 * ax ** 3 + 2.5 * ax ** 2 - 4 * ax + 2, 0.0))
-
-
-def weight_matrix(n_in, n_out, scale):
-    width = 4.0 / scale if scale < 1 else 4.0
-    m = np.zeros((n_out, n_in))
-    for x in range(1, n_out + 1):
-        u = x / scale + 0.5 * (1 - 1 / scale)
-        left = math.floor(u - width / 2)
-        p = np.arange(left, left + math.ceil(width) + 2)
-        wts = scale * cubic(scale * (u - p)) if scale < 1 else cubic(u - p)
-        wts = wts / wts.sum()
-        mirror = np.concatenate([np.arange(1, n_in + 1), np.arange(n_in, 0, -1)])
-        np.add.at(m[x - 1], mirror[np.mod(p - 1, 2 * n_in)] - 1, wts)
-    return m
-
-
+# ---------- MATLAB bicubic imresize (dense weight matrices, from make_resize_fixture), for NIQE's second scale ----------
 def imresize_half(img):
     h, w = img.shape
     return weight_matrix(h, math.ceil(h / 2), 0.5) @ img @ weight_matrix(w, math.ceil(w / 2), 0.5).T
