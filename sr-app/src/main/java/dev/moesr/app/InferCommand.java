@@ -77,7 +77,7 @@ public final class InferCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace existing output files (refused otherwise).")
     boolean overwrite;
 
-    @Option(names = "--max-pixels", defaultValue = "4000000", paramLabel = "N",
+    @Option(names = "--max-pixels", defaultValue = "16000000", paramLabel = "N",
             description = "Refuse input images with more pixels than this (default ${DEFAULT-VALUE}).")
     long maxPixels;
 
@@ -145,7 +145,8 @@ public final class InferCommand implements Callable<Integer> {
                 long start = System.nanoTime();
                 SuperResolver.Options o = new SuperResolver.Options().steps(steps).sampler(sampler == SamplerName.ddim ? Sampler.DDIM : Sampler.DDPM)
                         .seed(seed).tile(tile).overlap(overlap).colorFix(colorFix).fusionWeight(fusionWeight)
-                        .progress((done, total) -> progress.step(index, name + " step " + done + "/" + total + eta(start, done, total)));
+                        .progress((done, total) -> progress.step(index, name + (done <= steps ? " sampling step " + done + "/" + steps
+                                : " decoding tile " + (done - steps) + "/" + (total - steps)) + eta(start, done, total)));
                 Image hr = sr.upscale(lr, o);
                 ImageFiles.write(job.target, hr);
                 double seconds = (System.nanoTime() - start) / 1e9;

@@ -40,7 +40,8 @@ public final class Main implements Runnable {
     /**
      * The CPU kernels use the Vector API, an incubator module in Java 17 that a plain
      * {@code java -jar} does not load. Rather than asking every user for a JVM flag, the jar
-     * starts itself once more with it (MOESR_NO_RELAUNCH=1 turns this off).
+     * starts itself once more with it, and with a heap of up to 75% of the memory unless the
+     * command line sets one (MOESR_NO_RELAUNCH=1 turns this off).
      */
     private static boolean needsVectorModule() {
         return ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty() && System.getenv("MOESR_NO_RELAUNCH") == null;
@@ -55,7 +56,10 @@ public final class Main implements Runnable {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
         cmd.add("--add-modules=jdk.incubator.vector");
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        List<String> jvmArgs = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        // the JVM's default heap is a quarter of the memory; large images on the CPU need more (an explicit -Xmx wins)
+        if (jvmArgs.stream().noneMatch(Main::setsHeapSize)) cmd.add("-XX:MaxRAMPercentage=" + DEFAULT_HEAP_PERCENT);
+        cmd.addAll(jvmArgs);
         cmd.add("-jar");
         cmd.add(jar.toString());
         cmd.addAll(List.of(args));
@@ -73,6 +77,14 @@ public final class Main implements Runnable {
             }
         }));
         return child.waitFor();
+    }
+
+    /** The heap the relaunched JVM may grow to, in percent of the machine's (or container's) memory. */
+    static final int DEFAULT_HEAP_PERCENT = 75;
+
+    static boolean setsHeapSize(String jvmArg) {
+        return jvmArg.startsWith("-Xmx") || jvmArg.startsWith("-XX:MaxHeapSize") || jvmArg.startsWith("-XX:MaxRAM")
+                || jvmArg.startsWith("-XX:MaxRAMPercentage") || jvmArg.startsWith("-XX:MaxRAMFraction");
     }
 
     static final class Version implements CommandLine.IVersionProvider {

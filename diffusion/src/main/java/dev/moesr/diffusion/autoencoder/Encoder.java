@@ -66,15 +66,22 @@ public class Encoder extends Module {
         }
         List<Tensor> out = new ArrayList<>();
         if (levels.length == 0) return out;
-        Tensor h = convIn.forward(checkImage(x));
+        Tensor h = block(() -> convIn.forward(checkImage(x)));
         int next = 0, deepest = levels[levels.length - 1];
         for (int level = 0; level <= deepest; level++) {
-            h = down.get(level).blocks(h);
+            ResolutionLevel l = down.get(level);
+            Tensor in = h;
+            h = block(() -> l.blocks(in));
+            if (in != x) done(in, h);   // never a returned feature (those are block outputs); kept if the level has no blocks
             if (level == levels[next]) {
                 out.add(h);
                 next++;
             }
-            if (level < deepest) h = down.get(level).resample(h);
+            if (level < deepest) {
+                Tensor features = h;
+                h = block(() -> l.resample(features));
+                if (!out.contains(features)) done(features, h);
+            }
         }
         return out;
     }

@@ -43,9 +43,13 @@ public class ResnetBlock extends Layer {
     }
 
     @Override public Tensor forward(Tensor x) {
-        Tensor h = conv1.forward(norm1.forward(x).silu());
-        h = conv2.forward(norm2.forward(h).silu());
-        return (shortcut == null ? x : shortcut.forward(x)).add(h);
+        // at inference each half frees its temporaries (norm, swish) on return
+        Tensor h1 = block(() -> conv1.forward(norm1.forward(x).silu()));
+        Tensor h2 = block(() -> conv2.forward(norm2.forward(h1).silu()));
+        done(h1, x);
+        Tensor out = block(() -> (shortcut == null ? x : shortcut.forward(x)).add(h2));
+        done(h2, x);
+        return out;
     }
 
     @Override public String toString() { return "ResnetBlock(" + inChannels + " -> " + outChannels + ")"; }

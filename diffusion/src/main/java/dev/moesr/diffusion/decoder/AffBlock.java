@@ -49,8 +49,17 @@ public class AffBlock extends Layer {
             throw new IllegalArgumentException("AffBlock(" + inChannels + " -> " + outChannels + ") needs NCHW input with " + inChannels
                     + " channels, got shape " + x.shape());
         }
-        Tensor h = mlp.forward(norm1.forward(x)).add(upDim.forward(x));
-        return dropPath.forward(filter.forward(norm2.forward(h))).add(h);
+        // at inference every intermediate is freed as soon as it is used (full-resolution blocks are the decoder's memory peak)
+        Tensor normed = block(() -> norm1.forward(x));
+        Tensor mixed = block(() -> mlp.forward(normed));
+        done(normed, x);
+        Tensor h = block(() -> mixed.add(upDim.forward(x)));
+        done(mixed, x);
+        Tensor filtered = block(() -> filter.forward(norm2.forward(h)));
+        Tensor out = block(() -> dropPath.forward(filtered).add(h));
+        done(filtered, x);
+        done(h, x);
+        return out;
     }
 
     @Override public String toString() { return "AffBlock(" + inChannels + " -> " + outChannels + ")"; }

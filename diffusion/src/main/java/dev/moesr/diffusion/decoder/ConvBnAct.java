@@ -25,8 +25,22 @@ public class ConvBnAct extends Layer {
         }
 
         @Override public Tensor forward(Tensor x) {
-            Tensor y = norm.forward(conv.forward(x));
+            Tensor y = norm.isTraining() ? norm.forward(conv.forward(x)) : foldedConv(x);
             return activation ? y.leakyRelu(AdaptiveFrequencyFilter.SLOPE) : y;
+        }
+
+        /**
+         * In evaluation the BatchNorm is a fixed per-channel affine map, so it folds into the
+         * convolution: w' = w * s and b' = beta - mean * s with s = gamma / sqrt(var + eps). One
+         * pass over the activations instead of three, and no full-size temporaries for the norm.
+         */
+        private Tensor foldedConv(Tensor x) {
+            Tensor scale = norm.runningVar().tensor().add(norm.eps).rsqrt();
+            if (norm.weight() != null) scale = scale.mul(norm.weight().tensor());
+            Tensor shift = norm.runningMean().tensor().mul(scale).neg();
+            if (norm.bias() != null) shift = shift.add(norm.bias().tensor());
+            Tensor w = conv.weight().tensor().mul(scale.reshape(conv.outChannels, 1, 1, 1));
+            return x.conv2d(w, shift, conv.stride, conv.padding, conv.dilation, conv.groups);
         }
     }
 

@@ -24,7 +24,15 @@ public class InvertedResidual extends Layer {
             this.red1x1 = registerModule("red_1x1", new ConvBnAct(hidden, out, 1, 1, false, rng));
         }
 
-        @Override public Tensor forward(Tensor x) { return red1x1.forward(conv3x3.forward(exp1x1.forward(x))); }
+        @Override public Tensor forward(Tensor x) {
+            // at inference each hidden-width activation is freed once used: the widest tensors of the decoder
+            Tensor expanded = block(() -> exp1x1.forward(x));
+            Tensor mixed = block(() -> conv3x3.forward(expanded));
+            done(expanded, x);
+            Tensor out = block(() -> red1x1.forward(mixed));
+            done(mixed, x);
+            return out;
+        }
     }
 
     public InvertedResidual(int inChannels, int outChannels, int expandRatio, Philox rng) {

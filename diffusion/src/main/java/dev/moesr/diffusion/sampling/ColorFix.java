@@ -8,7 +8,8 @@ import dev.moesr.tensor.Tensor;
  * AdaIN colour correction does (unbiased variance plus 1e-5 under the square root).
  */
 public final class ColorFix {
-    private static final float EPS = 1e-5f;
+    /** Added to the variance under the square root. */
+    public static final float EPS = 1e-5f;
 
     private ColorFix() {}
 

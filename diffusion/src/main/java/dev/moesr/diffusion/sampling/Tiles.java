@@ -36,59 +36,109 @@ public final class Tiles {
     }
 
     /**
+     * Receives finished rows of a blended result: rows [y0, y0 + count) of all its planes
+     * (batch x channels), {@code values[(p * count + r) * width + x]}. The array is reused
+     * after the call returns.
+     */
+    @FunctionalInterface
+    public interface RowSink {
+        void rows(int y0, int count, int planes, int width, float[] values);
+    }
+
+    /**
      * Runs {@code fn} on every tile of an h x w grid and blends the results, each weighted by a
      * Gaussian window (sigma a quarter of the tile side, never zero) and normalised by the sum
-     * of the windows: the result is [N, C, h*factor, w*factor] on {@code device}. The weighted
-     * sums accumulate in place in host arrays, so the cost is one pass over each tile's result
-     * (not over the whole image per tile) and device memory holds one tile at a time.
+     * of the windows: the result is [N, C, h*factor, w*factor] on {@code device}.
+     */
+    public static Tensor blend(int h, int w, int tile, int overlap, int factor, Device device, TileFunction fn) {
+        float[][] result = {null};
+        int[] batchAndChannels = new int[2];
+        int outH = h * factor, outW = w * factor;
+        TileFunction recording = (y, x, th, tw) -> {
+            Tensor t = fn.apply(y, x, th, tw);
+            batchAndChannels[0] = t.dim(0);
+            batchAndChannels[1] = t.rank() > 1 ? t.dim(1) : 1;
+            return t;
+        };
+        blendRows(h, w, tile, overlap, factor, recording, (y0, count, planes, width, values) -> {
+            if (result[0] == null) {
+                if ((long) planes * outH * outW > Integer.MAX_VALUE - 8) {
+                    throw new IllegalArgumentException("the blended result " + planes + "x" + outH + "x" + outW + " is too large for one array; process the image in parts");
+                }
+                result[0] = new float[planes * outH * outW];
+            }
+            for (int p = 0; p < planes; p++) System.arraycopy(values, p * count * width, result[0], (p * outH + y0) * width, count * width);
+        });
+        return Tensor.of(device, result[0], batchAndChannels[0], batchAndChannels[1], outH, outW);
+    }
+
+    /**
+     * As {@link #blend}, but the result goes to {@code sink} a band of finished rows at a time,
+     * top to bottom, and is never held whole: the tiles run row by row, and the running sums
+     * cover only the rows the current row of tiles touches (one tile's height at full width).
+     * Each tile's result is read into host arrays as soon as it is made, so device memory holds
+     * one tile at a time. A grid no larger than one tile is a single call, unweighted.
      */
     @SuppressWarnings("try")
-    public static Tensor blend(int h, int w, int tile, int overlap, int factor, Device device, TileFunction fn) {
+    public static void blendRows(int h, int w, int tile, int overlap, int factor, TileFunction fn, RowSink sink) {
         check(tile, overlap);
         int th = Math.min(tile, h), tw = Math.min(tile, w);
-        int outH = h * factor, outW = w * factor, tileH = th * factor, tileW = tw * factor;
-        float[] window = gaussianWindow(tileH, tileW);
-        float[] norm = new float[outH * outW];
-        float[] sum = null;
-        int planes = 0, batch = 0, channels = 0;
-        for (int y : starts(h, tile, overlap)) {
-            for (int x : starts(w, tile, overlap)) {
+        int outW = w * factor, tileH = th * factor, tileW = tw * factor;
+        int[] ys = starts(h, tile, overlap), xs = starts(w, tile, overlap);
+        boolean single = ys.length == 1 && xs.length == 1;
+        float[] window = single ? null : gaussianWindow(tileH, tileW);
+        float[] sum = null, norm = new float[tileH * outW];
+        int planes = 0;
+        for (int r = 0; r < ys.length; r++) {
+            for (int x : xs) {
                 float[] values;
                 try (Scope s = Scope.open()) {
-                    Tensor result = fn.apply(y, x, th, tw);
+                    Tensor result = fn.apply(ys[r], x, th, tw);
                     if (result.rank() != 4 || result.dim(2) != tileH || result.dim(3) != tileW) {
                         throw new IllegalStateException("a tile of " + th + "x" + tw + " gave a result of shape " + result.shape()
                                 + ", expected [N, C, " + tileH + ", " + tileW + "]");
                     }
                     if (sum == null) {
-                        batch = result.dim(0);
-                        channels = result.dim(1);
-                        planes = batch * channels;
-                        if ((long) planes * outH * outW > Integer.MAX_VALUE - 8) {
-                            throw new IllegalArgumentException("the blended result " + batch + "x" + channels + "x" + outH + "x" + outW + " is too large for one array; process the image in parts");
+                        planes = result.dim(0) * result.dim(1);
+                        if ((long) planes * tileH * outW > Integer.MAX_VALUE - 8) {
+                            throw new IllegalArgumentException("a band of " + planes + "x" + tileH + "x" + outW + " is too large for one array; use a smaller tile");
                         }
-                        sum = new float[planes * outH * outW];
+                        sum = new float[planes * tileH * outW];
                     }
                     values = result.toFloatArray();
                 }
-                int oy = y * factor, ox = x * factor;
+                if (single) {
+                    sink.rows(0, tileH, planes, outW, values);
+                    return;
+                }
+                int ox = x * factor;
                 for (int p = 0; p < planes; p++) {
                     for (int i = 0; i < tileH; i++) {
-                        int src = (p * tileH + i) * tileW, dst = (p * outH + oy + i) * outW + ox, win = i * tileW;
+                        int src = (p * tileH + i) * tileW, dst = (p * tileH + i) * outW + ox, win = i * tileW;
                         for (int j = 0; j < tileW; j++) sum[dst + j] += values[src + j] * window[win + j];
                     }
                 }
                 for (int i = 0; i < tileH; i++) {
-                    int dst = (oy + i) * outW + ox, win = i * tileW;
+                    int dst = i * outW + ox, win = i * tileW;
                     for (int j = 0; j < tileW; j++) norm[dst + j] += window[win + j];
                 }
             }
+            // rows above the next row of tiles are finished: normalise them, hand them on, move the rest up
+            int done = r + 1 < ys.length ? (ys[r + 1] - ys[r]) * factor : tileH;
+            float[] finished = new float[planes * done * outW];
+            for (int p = 0; p < planes; p++) {
+                for (int k = 0; k < done * outW; k++) finished[p * done * outW + k] = sum[p * tileH * outW + k] / norm[k];
+            }
+            sink.rows(ys[r] * factor, done, planes, outW, finished);
+            int keep = (tileH - done) * outW;
+            for (int p = 0; p < planes; p++) {
+                int base = p * tileH * outW;
+                System.arraycopy(sum, base + done * outW, sum, base, keep);
+                java.util.Arrays.fill(sum, base + keep, base + tileH * outW, 0f);
+            }
+            System.arraycopy(norm, done * outW, norm, 0, keep);
+            java.util.Arrays.fill(norm, keep, tileH * outW, 0f);
         }
-        int plane = outH * outW;
-        for (int p = 0; p < planes; p++) {
-            for (int k = 0; k < plane; k++) sum[p * plane + k] /= norm[k];
-        }
-        return Tensor.of(device, sum, batch, channels, outH, outW);
     }
 
     private static float[] gaussianWindow(int h, int w) {

@@ -1,5 +1,6 @@
 package dev.moesr.diffusion.unet;
 
+import dev.moesr.nn.Attention;
 import dev.moesr.nn.Layer;
 import dev.moesr.nn.layers.GroupNorm;
 import dev.moesr.tensor.Philox;
@@ -43,11 +44,10 @@ public final class AttentionBlock extends Layer {
         Tensor flat = norm.forward(x).reshape(b, channels, len);
         Tensor perHead = qkv.forward(flat).reshape(b * heads, 3 * ch, len);
         // softmax(q^T k / sqrt(ch)); LDM scales q and k by ch^-1/4 each, the same up to rounding
-        Tensor qt = perHead.slice(1, 0, ch).transpose(1, 2).mul((float) (1 / Math.sqrt(ch)));
+        Tensor qt = perHead.slice(1, 0, ch).transpose(1, 2);              // (B*heads, L, ch)
         Tensor k = perHead.slice(1, ch, 2 * ch);
-        Tensor vt = perHead.slice(1, 2 * ch, 3 * ch).transpose(1, 2);
-        Tensor weights = qt.matmul(k).softmax(-1);                        // (B*heads, L_t, L_s)
-        Tensor a = weights.matmul(vt).transpose(1, 2).reshape(b, channels, len);
+        Tensor v = perHead.slice(1, 2 * ch, 3 * ch);
+        Tensor a = Attention.scaledDotProduct(qt, k, v, Attention.DEFAULT_MAX_SCORES).reshape(b, channels, len);
         return x.add(projOut.forward(a).reshape(x.dims()));
     }
 

@@ -191,18 +191,22 @@ public final class ImageFiles {
         }
         int plane = w * h;
         float[] pixels = new float[colours * plane];
-        int[] samples = new int[plane];
+        int[] row = new int[w];
         for (int b = 0; b < colours; b++) {
-            raster.getSamples(0, 0, w, h, b, samples);
             double max = (1L << cm.getComponentSize(b)) - 1;
-            for (int i = 0; i < plane; i++) pixels[b * plane + i] = (float) (samples[i] / max);
+            for (int y = 0; y < h; y++) {
+                raster.getSamples(0, y, w, 1, b, row);
+                for (int x = 0; x < w; x++) pixels[b * plane + y * w + x] = (float) (row[x] / max);
+            }
         }
         float[] alpha = null;
         if (cm.hasAlpha()) {
             alpha = new float[plane];
-            raster.getSamples(0, 0, w, h, colours, samples);
             double max = (1L << cm.getComponentSize(colours)) - 1;
-            for (int i = 0; i < plane; i++) alpha[i] = (float) (samples[i] / max);
+            for (int y = 0; y < h; y++) {
+                raster.getSamples(0, y, w, 1, colours, row);
+                for (int x = 0; x < w; x++) alpha[y * w + x] = (float) (row[x] / max);
+            }
         }
         return new Image(colours, h, w, pixels, alpha);
     }
@@ -257,16 +261,21 @@ public final class ImageFiles {
         }
         WritableRaster raster = out.getRaster();
         int max = (1 << bitDepth) - 1;
-        int[] samples = new int[plane];
+        int[] row = new int[w];   // a row at a time: a whole plane of ints would be as large as the image itself
         float[] px = image.pixels();
         for (int b = 0; b < colours; b++) {
-            for (int i = 0; i < plane; i++) samples[i] = quantise(px[b * plane + i], max);
-            raster.setSamples(0, 0, w, h, b, samples);
+            for (int y = 0; y < h; y++) {
+                int base = b * plane + y * w;
+                for (int x = 0; x < w; x++) row[x] = quantise(px[base + x], max);
+                raster.setSamples(0, y, w, 1, b, row);
+            }
         }
         if (alpha) {
             float[] a = image.alpha();
-            for (int i = 0; i < plane; i++) samples[i] = quantise(a[i], max);
-            raster.setSamples(0, 0, w, h, colours, samples);
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) row[x] = quantise(a[y * w + x], max);
+                raster.setSamples(0, y, w, 1, colours, row);
+            }
         }
         return out;
     }

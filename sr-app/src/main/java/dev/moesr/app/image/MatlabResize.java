@@ -23,11 +23,37 @@ public final class MatlabResize {
         return resize(image, channels, h, w, outH, outW, outH / (double) h, outW / (double) w);
     }
 
+    /**
+     * Rows [y0, y1) and columns [x0, x1) of {@link #resizeTo}'s result, computed from the whole
+     * source (so the boundary handling is the same) but without making the rest: the same
+     * values, bit for bit, in memory proportional to the region. Tiled decoding takes the
+     * upscaled LR image a tile at a time this way.
+     */
+    public static float[] resizeRegion(float[] image, int channels, int h, int w, int outH, int outW, int y0, int y1, int x0, int x1) {
+        if (y0 < 0 || y1 > outH || y0 >= y1 || x0 < 0 || x1 > outW || x0 >= x1) {
+            throw new IllegalArgumentException("region rows [" + y0 + ", " + y1 + ") x columns [" + x0 + ", " + x1 + ") is not inside a " + outH + "x" + outW + " image");
+        }
+        return resize(image, channels, h, w, outH, outW, outH / (double) h, outW / (double) w, y0, y1, x0, x1);
+    }
+
     private static float[] resize(float[] image, int channels, int h, int w, int outH, int outW, double scaleH, double scaleW) {
-        if (image.length != (long) channels * h * w) throw new IllegalArgumentException(image.length + " values for a " + channels + "x" + h + "x" + w + " image");
-        double[] in = new double[image.length];
-        for (int i = 0; i < image.length; i++) in[i] = image[i];
-        double[] cur = resizeDouble(in, channels, h, w, outH, outW, scaleH, scaleW);
+        return resize(image, channels, h, w, outH, outW, scaleH, scaleW, 0, outH, 0, outW);
+    }
+
+    private static float[] resize(float[] image, int channels, int h, int w, int outH, int outW, double scaleH, double scaleW,
+                                  int y0, int y1, int x0, int x1) {
+        checkSizes(image.length, channels, h, w, outH, outW);
+        Plan plan = new Plan(h, w, outH, outW, scaleH, scaleW, y0, y1, x0, x1);
+        // only the source rows and columns the region reads, in double
+        int rows = plan.r1 - plan.r0, cols = plan.c1 - plan.c0;
+        double[] in = new double[channels * rows * cols];
+        for (int c = 0; c < channels; c++) {
+            for (int r = 0; r < rows; r++) {
+                int s = (c * h + plan.r0 + r) * w + plan.c0, d = (c * rows + r) * cols;
+                for (int x = 0; x < cols; x++) in[d + x] = image[s + x];
+            }
+        }
+        double[] cur = plan.run(in, channels);
         float[] out = new float[cur.length];
         for (int i = 0; i < cur.length; i++) out[i] = (float) cur[i];
         return out;
@@ -36,29 +62,66 @@ public final class MatlabResize {
     /** The same resize on double values, for callers that compute in float64 (the NIQE metric). */
     public static double[] resize(double[] image, int channels, int h, int w, double scale) {
         int outH = (int) Math.ceil(h * scale - 1e-9), outW = (int) Math.ceil(w * scale - 1e-9);
-        return resizeDouble(image, channels, h, w, outH, outW, scale, scale);
+        checkSizes(image.length, channels, h, w, outH, outW);
+        return new Plan(h, w, outH, outW, scale, scale, 0, outH, 0, outW).run(image, channels);
     }
 
-    private static double[] resizeDouble(double[] image, int channels, int h, int w, int outH, int outW, double scaleH, double scaleW) {
+    private static void checkSizes(int length, int channels, int h, int w, int outH, int outW) {
         if (channels < 1 || h < 1 || w < 1) throw new IllegalArgumentException("cannot resize an empty image (" + channels + "x" + h + "x" + w + ")");
-        if (image.length != (long) channels * h * w) throw new IllegalArgumentException(image.length + " values for a " + channels + "x" + h + "x" + w + " image");
+        if (length != (long) channels * h * w) throw new IllegalArgumentException(length + " values for a " + channels + "x" + h + "x" + w + " image");
         if (outH < 1 || outW < 1) throw new IllegalArgumentException("resizing " + h + "x" + w + " gives an empty " + outH + "x" + outW + " image");
-        double[] cur = image;
-        int ch = h, cw = w;
-        boolean heightFirst = scaleH <= scaleW;
-        for (int pass = 0; pass < 2; pass++) {
-            boolean alongHeight = (pass == 0) == heightFirst;
-            if (alongHeight) {
-                Contributions c = contributions(ch, outH, scaleH);
-                cur = resizeHeight(cur, channels, ch, cw, c);
-                ch = outH;
-            } else {
-                Contributions c = contributions(cw, outW, scaleW);
-                cur = resizeWidth(cur, channels, ch, cw, c);
-                cw = outW;
-            }
+    }
+
+    /**
+     * The two passes for output rows [y0, y1) and columns [x0, x1): the weights of the whole
+     * resize, and the source rows [r0, r1) and columns [c0, c1) that those outputs read.
+     */
+    private static final class Plan {
+        final Contributions alongH, alongW;
+        final boolean heightFirst;
+        final int y0, y1, x0, x1, r0, r1, c0, c1;
+
+        Plan(int h, int w, int outH, int outW, double scaleH, double scaleW, int y0, int y1, int x0, int x1) {
+            this.alongH = contributions(h, outH, scaleH);
+            this.alongW = contributions(w, outW, scaleW);
+            this.heightFirst = scaleH <= scaleW;
+            this.y0 = y0;
+            this.y1 = y1;
+            this.x0 = x0;
+            this.x1 = x1;
+            int[] rows = span(alongH, y0, y1), cols = span(alongW, x0, x1);
+            this.r0 = rows[0];
+            this.r1 = rows[1];
+            this.c0 = cols[0];
+            this.c1 = cols[1];
         }
-        return cur;
+
+        private static int[] span(Contributions c, int from, int to) {
+            int lo = Integer.MAX_VALUE, hi = Integer.MIN_VALUE;
+            for (int i = from; i < to; i++) {
+                for (int j : c.index[i]) {
+                    lo = Math.min(lo, j);
+                    hi = Math.max(hi, j);
+                }
+            }
+            return new int[] {lo, hi + 1};
+        }
+
+        /** {@code src} holds source rows [r0, r1) and columns [c0, c1) of every channel. */
+        double[] run(double[] src, int channels) {
+            double[] cur = src;
+            int ch = r1 - r0, cw = c1 - c0;
+            for (int pass = 0; pass < 2; pass++) {
+                if ((pass == 0) == heightFirst) {
+                    cur = resizeHeight(cur, channels, ch, cw, alongH, y0, y1, r0);
+                    ch = y1 - y0;
+                } else {
+                    cur = resizeWidth(cur, channels, ch, cw, alongW, x0, x1, c0);
+                    cw = x1 - x0;
+                }
+            }
+            return cur;
+        }
     }
 
     /** Cubic convolution kernel with a = -0.5 (Keys). */
@@ -105,16 +168,17 @@ public final class MatlabResize {
         return m < n ? m + 1 : period - m;
     }
 
-    private static double[] resizeHeight(double[] src, int channels, int h, int w, Contributions c) {
-        int outH = c.index.length;
-        double[] dst = new double[channels * outH * w];
+    /** Output rows [y0, y1) of the resize along the height; {@code src} starts at source row {@code first}. */
+    private static double[] resizeHeight(double[] src, int channels, int h, int w, Contributions c, int y0, int y1, int first) {
+        int rows = y1 - y0;
+        double[] dst = new double[channels * rows * w];
         for (int ch = 0; ch < channels; ch++) {
-            for (int y = 0; y < outH; y++) {
+            for (int y = y0; y < y1; y++) {
                 int[] idx = c.index[y];
                 double[] wt = c.weight[y];
-                int o = (ch * outH + y) * w;
+                int o = (ch * rows + y - y0) * w;
                 for (int j = 0; j < idx.length; j++) {
-                    int s = (ch * h + idx[j]) * w;
+                    int s = (ch * h + idx[j] - first) * w;
                     double k = wt[j];
                     for (int x = 0; x < w; x++) dst[o + x] += k * src[s + x];
                 }
@@ -123,12 +187,13 @@ public final class MatlabResize {
         return dst;
     }
 
-    private static double[] resizeWidth(double[] src, int channels, int h, int w, Contributions c) {
-        int outW = c.index.length;
-        double[] dst = new double[channels * h * outW];
+    /** Output columns [x0, x1) of the resize along the width; {@code src} starts at source column {@code first}. */
+    private static double[] resizeWidth(double[] src, int channels, int h, int w, Contributions c, int x0, int x1, int first) {
+        int cols = x1 - x0;
+        double[] dst = new double[channels * h * cols];
         for (int row = 0; row < channels * h; row++) {
-            int s = row * w, o = row * outW;
-            for (int x = 0; x < outW; x++) {
+            int s = row * w - first, o = row * cols - x0;
+            for (int x = x0; x < x1; x++) {
                 int[] idx = c.index[x];
                 double[] wt = c.weight[x];
                 double acc = 0;

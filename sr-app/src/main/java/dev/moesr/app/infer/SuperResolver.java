@@ -43,7 +43,10 @@ public final class SuperResolver implements AutoCloseable {
         Sampler(double eta) { this.eta = eta; }
     }
 
-    /** Called as sampling goes: steps done of the total. */
+    /**
+     * Called as the work goes: units done of the total, where the units are the sampling steps
+     * followed by the decoder's tiles (one tile for an image no larger than the tile).
+     */
     @FunctionalInterface
     public interface ProgressListener {
         void update(int done, int total);
@@ -121,35 +124,82 @@ public final class SuperResolver implements AutoCloseable {
         return needed / gcd(needed, c.scale());
     }
 
-    /** The super-resolved image: scale times the LR size, in [0, 1], gray if the input is gray, with the alpha upscaled. */
+    /**
+     * The super-resolved image: scale times the LR size, in [0, 1], gray if the input is gray, with
+     * the alpha upscaled. Memory: the LR image and the latent with its sampling temporaries, one
+     * tile of the models at a time, and the result (3 floats per output pixel); the upscaled LR
+     * image is made a tile at a time and never whole.
+     */
     @SuppressWarnings("try")
     public Image upscale(Image lr, Options o) {
         checkOptions(o);
         MoesrConfig c = model.config();
         int scale = c.scale(), lf = c.latentFactor();
         int m = sizeMultiple();
-        Image rgb = lr.toRgb();
         int ph = roundUp(lr.height(), m), pw = roundUp(lr.width(), m);
-        float[] padded = padReplicate(rgb.pixels(), 3, lr.height(), lr.width(), ph, pw);
+        float[] padded = padReplicate(lr.toRgb().pixels(), 3, lr.height(), lr.width(), ph, pw);
         int hrH = ph * scale, hrW = pw * scale, h = hrH / lf, w = hrW / lf;
-        float[] out;
+        int outH = lr.height() * scale, outW = lr.width() * scale;
+        if (3L * outH * outW > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("the output " + outW + "x" + outH + " is too large for one image (at most about 700 megapixels); split the input");
+        }
         FrequencyCompensatedVqModel firstStage = model.firstStage();
         firstStage.setFusionWeight(o.fusionWeight == null ? configuredFusionWeight : o.fusionWeight);
+        int tiles = TiledDecode.tileCount(h, w, o.tile, o.overlap), total = o.steps + tiles;
+        int[] decoded = {0};
+        float[] out = new float[3 * outH * outW];                 // the decoded image in [-1, 1], cropped, until the end
+        ChannelMoments moments = new ChannelMoments(3);
         try (GradMode off = GradMode.off(); Scope scope = Scope.open()) {
             Tensor condition = toTensor(resized(padded, ph, pw, h, w), h, w);
-            Tensor lrUp = toTensor(resized(padded, ph, pw, hrH, hrW), hrH, hrW);
             DdimSampler sampler = new DdimSampler(SamplingPlan.uniform(NoiseSchedule.ldmLinear(), o.steps, o.sampler.eta));
-            DdimSampler.Progress progress = o.progress == null ? null : o.progress::update;
+            DdimSampler.Progress progress = o.progress == null ? null : (done, steps) -> o.progress.update(done, total);
             Tensor z = sampler.sample(new TiledDenoiser(model.sampling(), o.tile, o.overlap), condition,
                     new int[] {1, c.unet().outChannels(), h, w}, new Philox(o.seed), progress);
-            Tensor image = TiledDecode.decode(z, lrUp, lf, o.tile, o.overlap, (zt, lt) -> firstStage.decode(zt, firstStage.lrFeatures(lt)));
-            if (o.colorFix) image = ColorFix.adain(image, lrUp);
-            out = image.add(1f).mul(0.5f).clamp(0f, 1f).toFloatArray();
+            condition.release();
+            TiledDecode.decode(z, lf, o.tile, o.overlap,
+                    (y0, y1, x0, x1) -> toTensor(MatlabResize.resizeRegion(padded, 3, ph, pw, hrH, hrW, y0, y1, x0, x1), y1 - y0, x1 - x0),
+                    (zt, lt) -> firstStage.decode(zt, firstStage.lrFeatures(lt)),
+                    o.progress == null ? null : () -> o.progress.update(o.steps + ++decoded[0], total),
+                    (y0, count, planes, width, values) -> {
+                        // keep the rows and columns of the unpadded output
+                        int rows = Math.min(count, outH - y0);
+                        for (int p = 0; p < 3 && rows > 0; p++) {
+                            for (int r = 0; r < rows; r++) {
+                                int src = (p * count + r) * width, dst = (p * outH + y0 + r) * outW;
+                                System.arraycopy(values, src, out, dst, outW);
+                                moments.add(p, values, src, outW);
+                            }
+                        }
+                    });
         }
-        int outH = lr.height() * scale, outW = lr.width() * scale;
-        float[] cropped = crop(out, 3, hrH, hrW, outH, outW);
-        float[] pixels = lr.channels() == 1 ? meanOfChannels(cropped, outH * outW) : cropped;
+        float[] shift = new float[3], gain = {1, 1, 1};
+        if (o.colorFix) {
+            // AdaIN (StableSR's colour fix): each channel's mean and deviation become those of the upscaled LR image
+            ChannelMoments reference = upscaledMoments(padded, ph, pw, hrH, hrW, outH, outW);
+            for (int p = 0; p < 3; p++) {
+                gain[p] = (float) (reference.std(p, ColorFix.EPS) / moments.std(p, ColorFix.EPS));
+                shift[p] = (float) (reference.mean(p) - moments.mean(p) * gain[p]);
+            }
+        }
+        int n = outH * outW;
+        for (int p = 0; p < 3; p++) {
+            for (int i = p * n; i < (p + 1) * n; i++) out[i] = Math.min(1f, Math.max(0f, (out[i] * gain[p] + shift[p] + 1f) * 0.5f));
+        }
+        float[] pixels = lr.channels() == 1 ? meanOfChannels(out, n) : out;
         return new Image(lr.channels(), outH, outW, pixels, lr.resizeAlpha(outH, outW));
+    }
+
+    /** Channel moments of the LR image upscaled to the output size, in [-1, 1], over the unpadded output, a band of rows at a time. */
+    private static ChannelMoments upscaledMoments(float[] padded, int ph, int pw, int hrH, int hrW, int outH, int outW) {
+        ChannelMoments moments = new ChannelMoments(3);
+        int band = 64;
+        for (int y0 = 0; y0 < outH; y0 += band) {
+            int rows = Math.min(band, outH - y0);
+            float[] region = MatlabResize.resizeRegion(padded, 3, ph, pw, hrH, hrW, y0, y0 + rows, 0, outW);
+            for (int i = 0; i < region.length; i++) region[i] = region[i] * 2f - 1f;   // the model's range, as the decoded values
+            for (int p = 0; p < 3; p++) moments.add(p, region, p * rows * outW, rows * outW);
+        }
+        return moments;
     }
 
     private void checkOptions(Options o) {
@@ -180,15 +230,6 @@ public final class SuperResolver implements AutoCloseable {
                 int sy = Math.min(y, h - 1);
                 for (int x = 0; x < pw; x++) dst[(c * ph + y) * pw + x] = src[(c * h + sy) * w + Math.min(x, w - 1)];
             }
-        }
-        return dst;
-    }
-
-    static float[] crop(float[] src, int channels, int h, int w, int outH, int outW) {
-        if (outH == h && outW == w) return src;
-        float[] dst = new float[channels * outH * outW];
-        for (int c = 0; c < channels; c++) {
-            for (int y = 0; y < outH; y++) System.arraycopy(src, (c * h + y) * w, dst, (c * outH + y) * outW, outW);
         }
         return dst;
     }

@@ -37,6 +37,31 @@ class MatlabResizeTest {
         assertTrue(cases >= 6, "fixture cases read: " + cases);
     }
 
+    @Test
+    void aRegionIsTheSameValuesAsTheWholeResizeBitForBit() {
+        java.util.Random r = new java.util.Random(11);
+        for (int t = 0; t < 60; t++) {
+            int c = 1 + r.nextInt(3), h = 1 + r.nextInt(12), w = 1 + r.nextInt(12);
+            // up and down, equal and unequal scales (which changes the pass order)
+            int outH = 1 + r.nextInt(4 * h + 2), outW = r.nextBoolean() ? Math.max(1, outH * w / h) : 1 + r.nextInt(4 * w + 2);
+            float[] img = new float[c * h * w];
+            for (int k = 0; k < img.length; k++) img[k] = r.nextFloat() * 2 - 1;
+            float[] whole = MatlabResize.resizeTo(img, c, h, w, outH, outW);
+            int y0 = r.nextInt(outH), y1 = y0 + 1 + r.nextInt(outH - y0), x0 = r.nextInt(outW), x1 = x0 + 1 + r.nextInt(outW - x0);
+            float[] region = MatlabResize.resizeRegion(img, c, h, w, outH, outW, y0, y1, x0, x1);
+            float[] expected = new float[c * (y1 - y0) * (x1 - x0)];
+            for (int ch = 0; ch < c; ch++) {
+                for (int y = y0; y < y1; y++) {
+                    System.arraycopy(whole, (ch * outH + y) * outW + x0, expected, (ch * (y1 - y0) + y - y0) * (x1 - x0), x1 - x0);
+                }
+            }
+            String what = c + "x" + h + "x" + w + " -> " + outH + "x" + outW + ", rows [" + y0 + ", " + y1 + ") columns [" + x0 + ", " + x1 + ")";
+            assertArrayEquals(expected, region, what);
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> MatlabResize.resizeRegion(new float[4], 1, 2, 2, 8, 8, 0, 9, 0, 8));
+        assertTrue(e.getMessage().contains("not inside"), e.getMessage());
+    }
+
     private static float[] floats(String[] p) {
         float[] v = new float[p.length - 1];
         for (int i = 1; i < p.length; i++) v[i - 1] = (float) Double.parseDouble(p[i]);

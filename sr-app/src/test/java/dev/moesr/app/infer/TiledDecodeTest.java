@@ -37,23 +37,47 @@ class TiledDecodeTest {
         return Tensor.of(out, 1, 3, H, W);
     }
 
+    /** Decodes through {@link TiledDecode} and assembles the streamed rows, checking they come top to bottom, each once. */
+    private static float[] decode(Tensor z, Tensor lr, int tile, int overlap, BiFunction<Tensor, Tensor, Tensor> dec, int[] tilesSeen) {
+        int H = z.dim(2) * FACTOR, W = z.dim(3) * FACTOR;
+        float[] out = new float[3 * H * W];
+        int[] nextRow = {0};
+        TiledDecode.decode(z, FACTOR, tile, overlap,
+                (y0, y1, x0, x1) -> lr.slice(2, y0, y1).slice(3, x0, x1),
+                dec, () -> tilesSeen[0]++,
+                (y0, count, planes, width, values) -> {
+                    assertEquals(nextRow[0], y0, "rows arrive in order, each once");
+                    assertEquals(3, planes);
+                    assertEquals(W, width);
+                    for (int p = 0; p < planes; p++) System.arraycopy(values, p * count * width, out, (p * H + y0) * W, count * width);
+                    nextRow[0] += count;
+                });
+        assertEquals(H, nextRow[0], "every row was delivered");
+        return out;
+    }
+
     @Test
     void tiledDecodeOfAPointwiseDecoderEqualsTheUntiledOne() {
         Philox rng = new Philox(11);
         Tensor z = Tensor.randn(rng, dev.moesr.tensor.Device.CPU, 1, 3, 13, 9);   // odd sizes: the last tiles are flush with the end
         Tensor lr = Tensor.randn(rng, dev.moesr.tensor.Device.CPU, 1, 3, 13 * FACTOR, 9 * FACTOR);
         BiFunction<Tensor, Tensor, Tensor> dec = TiledDecodeTest::pointwiseDecode;
-        float[] whole = TiledDecode.decode(z, lr, FACTOR, 64, 8, dec).toFloatArray();
-        float[] tiled = TiledDecode.decode(z, lr, FACTOR, 4, 2, dec).toFloatArray();
+        int[] wholeTiles = {0}, tiledTiles = {0};
+        float[] whole = decode(z, lr, 64, 8, dec, wholeTiles);
+        float[] tiled = decode(z, lr, 4, 2, dec, tiledTiles);
         assertArrayEquals(pointwiseDecode(z, lr).toFloatArray(), whole, 0f);
         assertArrayEquals(whole, tiled, 1e-5f);
+        assertEquals(1, wholeTiles[0]);
+        assertEquals(TiledDecode.tileCount(13, 9, 4, 2), tiledTiles[0]);
+        assertEquals(Tiles.starts(13, 4, 2).length * Tiles.starts(9, 4, 2).length, tiledTiles[0]);
     }
 
     @Test
     void tileStartsCoverTheSideWithTheLastTileFlush() {
         assertArrayEquals(new int[] {0}, Tiles.starts(5, 8, 2));
         assertArrayEquals(new int[] {0, 6, 12, 13}, Tiles.starts(21, 8, 2));
-        assertThrows(IllegalArgumentException.class, () -> TiledDecode.decode(Tensor.zeros(1, 1, 4, 4), Tensor.zeros(1, 3, 16, 16), 4, 4, 4, (a, b) -> b));
+        assertThrows(IllegalArgumentException.class, () -> TiledDecode.decode(Tensor.zeros(1, 1, 4, 4), 4, 4, 4,
+                (y0, y1, x0, x1) -> Tensor.zeros(1, 3, y1 - y0, x1 - x0), (a, b) -> b, null, (y0, c, p, w, v) -> { }));
     }
 
     @Test

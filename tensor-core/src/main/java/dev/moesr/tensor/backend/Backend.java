@@ -9,8 +9,10 @@ import dev.moesr.tensor.Device;
  * device implements this interface and every tensor operation, forward and backward, runs on it.
  *
  * <p>Shapes are passed as int arrays; where an operation broadcasts, its input shapes are
- * left-padded with ones to the rank of the output shape before the call. Outputs are always
- * fresh storages allocated by the caller; implementations must not assume outputs are zeroed.
+ * left-padded with ones to the rank of the output shape before the call. Outputs are fresh
+ * storages allocated by the caller (implementations must not assume they are zeroed), with one
+ * exception: {@link #binary} may be given {@code out == a} when {@code a} has the output's
+ * shape, so every output element is computed from the inputs at its own index (in place).
  */
 public interface Backend {
 

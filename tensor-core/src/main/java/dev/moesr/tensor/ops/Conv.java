@@ -46,10 +46,8 @@ public final class Conv {
         Tensor out = Tensor.empty(be, DType.F32, outShape);
         be.conv2d(x.storage(), w.storage(), out.storage(), g);
         if (bias != null) {
-            Tensor biased = Tensor.empty(be, DType.F32, outShape);
-            be.binary(BinaryOp.ADD, out.storage(), outShape, bias.storage(), new int[] {1, g.outChannels(), 1, 1}, biased.storage(), outShape);
-            out.release();
-            out = biased;
+            // in place: out is ours alone, and a second output-sized buffer would double the peak of a wide layer
+            be.binary(BinaryOp.ADD, out.storage(), outShape, bias.storage(), new int[] {1, g.outChannels(), 1, 1}, out.storage(), outShape);
         }
         return out.recordedAs("conv2d", gOut -> {
             Tensor gx = null, gw = null, gb = null;
