@@ -499,6 +499,9 @@ public final class Tensor {
     /** GroupNorm over NC... input; weight and bias of shape [C] may be null. */
     public Tensor groupNorm(int groups, Tensor weight, Tensor bias, float eps) { return Norms.groupNorm(this, groups, weight, bias, eps); }
 
+    /** {@code groupNorm(...).silu()} in one fused kernel (the pattern of the diffusion ResBlocks). */
+    public Tensor groupNormSilu(int groups, Tensor weight, Tensor bias, float eps) { return Norms.groupNormSilu(this, groups, weight, bias, eps); }
+
     /** LayerNorm over the trailing dimensions given by {@code normalizedShape}; weight and bias may be null. */
     public Tensor layerNorm(int[] normalizedShape, Tensor weight, Tensor bias, float eps) { return Norms.layerNorm(this, normalizedShape, weight, bias, eps); }
 

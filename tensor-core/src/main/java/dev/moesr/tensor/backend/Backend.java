@@ -84,6 +84,42 @@ public interface Backend {
     /** Gradient of {@link #softmax} given its output y. */
     void softmaxBackward(Storage y, Storage gradOut, Storage gradIn, int rows, int cols, boolean log);
 
+    // ---- normalisation ----------------------------------------------------------------------
+
+    /**
+     * Group normalisation of x, an [n, channels, spatial] array whose channels split into
+     * {@code groups} equal groups, optionally followed by SiLU. For each sample b and group k,
+     * over its {@code channels / groups * spatial} elements:
+     * <pre>
+     *   mean[b, k] = the average of the group
+     *   rstd[b, k] = 1 / sqrt(population variance of the group + eps)
+     *   a          = (x - mean) * rstd * weight[c] + bias[c]       (weight 1, bias 0 when null)
+     *   out        = silu ? a * sigmoid(a) : a
+     * </pre>
+     * The statistics are accumulated in double from values shifted by the group's first element
+     * (the variance as E[d^2] - E[d]^2 of the shifted d), so a large common offset does not cancel
+     * the variance; {@code mean} and {@code rstd} ([n * groups] each) are written for
+     * {@link #groupNormBackward}. Nothing is written for empty arrays.
+     */
+    void groupNorm(Storage x, int n, int channels, long spatial, int groups, Storage weight, Storage bias,
+                   float eps, boolean silu, Storage out, Storage mean, Storage rstd);
+
+    /**
+     * Gradients of {@link #groupNorm} from gradOut, the same x and the statistics it saved. With
+     * silu the pre-activation a is recomputed from x and the statistics (not stored). With
+     * xhat = (x - mean) * rstd and ga = gradOut * (silu ? silu'(a) : 1):
+     * <pre>
+     *   gradBias[c]   = sum over samples and positions of ga
+     *   gradWeight[c] = sum of ga * xhat
+     *   gradX         = rstd * (ga * weight - mean_group(ga * weight) - xhat * mean_group(ga * weight * xhat))
+     * </pre>
+     * Any of gradX, gradWeight, gradBias may be null (not wanted); gradWeight and gradBias are
+     * [channels], every element written. Sums are accumulated in double.
+     */
+    void groupNormBackward(Storage gradOut, Storage x, Storage mean, Storage rstd, Storage weight, Storage bias,
+                           int n, int channels, long spatial, int groups, boolean silu,
+                           Storage gradX, Storage gradWeight, Storage gradBias);
+
     // ---- linear algebra -------------------------------------------------------------------
 
     /**

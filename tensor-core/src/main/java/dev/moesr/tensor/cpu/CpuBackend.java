@@ -105,6 +105,23 @@ public final class CpuBackend implements Backend {
         CpuReduce.softmaxBackward(CpuStorage.of(y), CpuStorage.of(gradOut), CpuStorage.of(gradIn), rows, cols, log);
     }
 
+    // ---- normalisation ----------------------------------------------------------------------
+
+    @Override public void groupNorm(Storage x, int n, int channels, long spatial, int groups, Storage weight, Storage bias,
+                                    float eps, boolean silu, Storage out, Storage mean, Storage rstd) {
+        CpuNorm.groupNorm(CpuStorage.of(x), n, channels, spatial, groups, orNull(weight), orNull(bias), eps, silu,
+                CpuStorage.of(out), CpuStorage.of(mean), CpuStorage.of(rstd));
+    }
+
+    @Override public void groupNormBackward(Storage gradOut, Storage x, Storage mean, Storage rstd, Storage weight, Storage bias,
+                                            int n, int channels, long spatial, int groups, boolean silu,
+                                            Storage gradX, Storage gradWeight, Storage gradBias) {
+        CpuNorm.groupNormBackward(CpuStorage.of(gradOut), CpuStorage.of(x), CpuStorage.of(mean), CpuStorage.of(rstd),
+                orNull(weight), orNull(bias), n, channels, spatial, groups, silu, orNull(gradX), orNull(gradWeight), orNull(gradBias));
+    }
+
+    private static CpuStorage orNull(Storage s) { return s == null ? null : CpuStorage.of(s); }
+
     // ---- linear algebra, convolution, pooling -------------------------------------------------------
 
     @Override public void matmul(Storage a, Storage b, Storage c, int batch, int m, int n, int k,

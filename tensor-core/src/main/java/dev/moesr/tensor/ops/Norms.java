@@ -1,33 +1,71 @@
 package dev.moesr.tensor.ops;
 
+import dev.moesr.tensor.DType;
 import dev.moesr.tensor.GradMode;
 import dev.moesr.tensor.Scope;
 import dev.moesr.tensor.Tensor;
+import dev.moesr.tensor.backend.Backend;
+import dev.moesr.tensor.backend.Storage;
 
 import java.util.Arrays;
 
 /**
- * Group, layer and batch normalisation, composed from differentiable tensor ops (autograd and
- * every backend come with them). Statistics are two-pass: the mean is subtracted before the
- * squares are summed, so large offsets do not cancel catastrophically.
+ * Group, layer and batch normalisation. Group norm (optionally fused with SiLU) is one backend
+ * kernel with its own backward; layer and batch norm are composed from differentiable tensor ops
+ * (autograd and every backend come with them), with two-pass statistics: the mean is subtracted
+ * before the squares are summed, so large offsets do not cancel catastrophically.
  */
 public final class Norms {
     private Norms() {}
 
-    /** GroupNorm over an [N, C, *] input: each of {@code groups} channel groups of each sample is normalised. */
+    /**
+     * GroupNorm over an [N, C, *] input: each of {@code groups} channel groups of each sample is
+     * normalised (population variance, eps inside the square root), then scaled by weight and
+     * shifted by bias per channel (either may be null). One fused backend kernel, forward and
+     * backward (see {@link dev.moesr.tensor.backend.Backend#groupNorm}).
+     */
     public static Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps) {
-        requireBatched(x, "groupNorm");
+        return fusedGroupNorm(x, groups, weight, bias, eps, false);
+    }
+
+    /** {@code silu(groupNorm(x, groups, weight, bias, eps))} in one kernel, without the intermediate tensor. */
+    public static Tensor groupNormSilu(Tensor x, int groups, Tensor weight, Tensor bias, float eps) {
+        return fusedGroupNorm(x, groups, weight, bias, eps, true);
+    }
+
+    private static Tensor fusedGroupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, boolean silu) {
+        String op = silu ? "groupNormSilu" : "groupNorm";
+        requireBatched(x, op);
         int n = x.dim(0), c = x.dim(1);
         if (groups < 1 || c % groups != 0) {
-            throw new IllegalArgumentException("groupNorm: " + c + " channels of input " + x.shape() + " do not split into " + groups + " groups");
+            throw new IllegalArgumentException(op + ": " + c + " channels of input " + x.shape() + " do not split into " + groups + " groups");
         }
         requireChannelVector(weight, "weight", c, x);
         requireChannelVector(bias, "bias", c, x);
-        int perGroup = Math.toIntExact(c / groups * spatialSize(x));
-        Tensor grouped = x.reshape(n, groups, perGroup);
-        Tensor y = normalize(grouped, new int[] {2}, eps).reshape(x.dims());
-        return affine(y, weight, bias, channelShape(x));
+        long spatial = spatialSize(x);
+        Backend be = x.backend();
+        Tensor out = Tensor.empty(be, DType.F32, x.dims());
+        Tensor mean = Tensor.empty(be, DType.F32, n, groups), rstd = Tensor.empty(be, DType.F32, n, groups);
+        if (out.numel() > 0) {
+            be.groupNorm(x.storage(), n, c, spatial, groups, storageOf(weight), storageOf(bias), eps, silu,
+                    out.storage(), mean.storage(), rstd.storage());
+        }
+        out.recordedAs(op, g -> {
+            Tensor gx = x.needsGrad() ? Tensor.empty(be, DType.F32, x.dims()) : null;
+            Tensor gw = weight != null && weight.needsGrad() ? Tensor.empty(be, DType.F32, c) : null;
+            Tensor gb = bias != null && bias.needsGrad() ? Tensor.empty(be, DType.F32, c) : null;
+            be.groupNormBackward(g.storage(), x.storage(), mean.storage(), rstd.storage(), storageOf(weight), storageOf(bias),
+                    n, c, spatial, groups, silu, storageOf(gx), storageOf(gw), storageOf(gb));
+            return new Tensor[] {gx, gw, gb};
+        }, x, weight, bias);
+        if (!out.needsGrad()) {   // nothing will run the backward: the statistics can go now
+            mean.release();
+            rstd.release();
+        }
+        return out;
     }
+
+    private static Storage storageOf(Tensor t) { return t == null ? null : t.storage(); }
 
     /** LayerNorm over the trailing dimensions {@code normalizedShape}; weight and bias have that shape or are null. */
     public static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, float eps) {

@@ -93,6 +93,76 @@ class NormsTest {
                 input(g, s), param(g, new int[] {c}), param(g, new int[] {c}));
     }
 
+    /** silu(y) = y * sigmoid(y) of every element, in double. */
+    static Ref silu(Ref y) {
+        Ref out = Ref.zeros(y.shape);
+        for (int i = 0; i < y.numel(); i++) out.v[i] = y.v[i] / (1 + Math.exp(-y.v[i]));
+        return out;
+    }
+
+    /**
+     * The fused kernel with and without SiLU over the shapes the random test above rarely
+     * reaches: one group, one channel per group, odd channel and spatial sizes, spatial size 1,
+     * rank 2 (no spatial dimensions) up to rank 5.
+     */
+    @ParameterizedTest(name = "seed {0}") @MethodSource("cases")
+    void fusedGroupNormAndSiluOverEdgeShapes(long seed) {
+        Gen g = new Gen(seed);
+        int c = g.pick(new Integer[] {1, 3, 5, 6, 9});
+        int[] divisors = java.util.stream.IntStream.rangeClosed(1, c).filter(d -> c % d == 0).toArray();
+        int groups = g.pick(new Integer[] {1, c, divisors[g.nextInt(0, divisors.length - 1)]});
+        int[] s = new int[g.nextInt(2, 5)];
+        s[0] = g.nextInt(1, 3);
+        s[1] = c;
+        for (int i = 2; i < s.length; i++) s[i] = g.pick(new Integer[] {1, 1, 2, 3, 5});
+        int spatial = Gen.numel(s) / s[0] / c, cPer = c / groups;
+        float eps = g.pick(new Float[] {1e-5f, 1e-6f, 0.1f});
+        boolean withSilu = g.nextBoolean();
+        java.util.function.Function<Ref[], Ref> norm =
+                r -> normalize(r[0], eps, i -> i / (cPer * spatial), s[0] * groups, r[1], r[2], i -> i / spatial % c);
+        // a group of a single element normalises to 0 for every x: its gradient is 0 and is checked as such
+        run(withSilu ? "groupNormSilu" : "groupNorm", seed, 1e-4,
+                t -> withSilu ? t[0].groupNormSilu(groups, t[1], t[2], eps) : t[0].groupNorm(groups, t[1], t[2], eps),
+                r -> withSilu ? silu(norm.apply(r)) : norm.apply(r),
+                input(g, s), param(g, new int[] {c}), param(g, new int[] {c}));
+    }
+
+    /** groupNormSilu is exactly groupNorm followed by silu, values and gradients. */
+    @ParameterizedTest(name = "seed {0}") @MethodSource("cases")
+    void groupNormSiluMatchesTheComposition(long seed) {
+        Gen g = new Gen(seed);
+        int groups = g.nextInt(1, 4), c = groups * g.nextInt(1, 3);
+        int[] s = {g.nextInt(1, 2), c, g.nextInt(1, 4), g.nextInt(1, 4)};
+        int spatial = s[2] * s[3], cPer = c / groups;
+        run("groupNormSilu", seed, 1e-4, t -> t[0].groupNormSilu(groups, t[1], t[2], 1e-5f),
+                r -> silu(normalize(r[0], 1e-5, i -> i / (cPer * spatial), s[0] * groups, r[1], r[2], i -> i / spatial % c)),
+                input(g, s), g.leaf(new int[] {c}, -1.5, 1.5), g.leaf(new int[] {c}, -1.5, 1.5));
+        Tensor x = input(g, s), w = g.leaf(new int[] {c}, -1.5, 1.5), b = g.leaf(new int[] {c}, -1.5, 1.5);
+        float[] fused = x.groupNormSilu(groups, w, b, 1e-5f).toFloatArray();
+        float[] composed = x.groupNorm(groups, w, b, 1e-5f).silu().toFloatArray();
+        assertArrayEquals(composed, fused, 1e-6f);
+    }
+
+    /**
+     * The fused kernel keeps the statistics of an input far from zero: x + 1000 normalised and
+     * its gradients match the double reference as closely as the centred input does.
+     */
+    @ParameterizedTest(name = "seed {0}") @MethodSource("cases")
+    void groupNormGradientsSurviveALargeOffset(long seed) {
+        Gen g = new Gen(seed);
+        int groups = g.nextInt(1, 2), c = groups * 2;
+        int[] s = {1, c, 4, 4};
+        int spatial = 16, cPer = 2;
+        float[] v = g.floats(Gen.numel(s), 999, 1001);
+        boolean withSilu = g.nextBoolean();
+        java.util.function.Function<Ref[], Ref> norm =
+                r -> normalize(r[0], 1e-5, i -> i / (cPer * spatial), groups, r[1], r[2], i -> i / spatial % c);
+        OpCheck.of("groupNorm at 1000", seed).forwardTol(3e-4, 1e-4).gradTol(3e-3, 3e-3).step(1e-2).run(
+                t -> withSilu ? t[0].groupNormSilu(groups, t[1], t[2], 1e-5f) : t[0].groupNorm(groups, t[1], t[2], 1e-5f),
+                r -> withSilu ? silu(norm.apply(r)) : norm.apply(r),
+                Tensor.of(v, s).requiresGrad(), g.leaf(new int[] {c}, -1.5, 1.5), g.leaf(new int[] {c}, -1.5, 1.5));
+    }
+
     @ParameterizedTest(name = "seed {0}") @MethodSource("cases")
     void layerNorm(long seed) {
         Gen g = new Gen(seed);
@@ -180,12 +250,14 @@ class NormsTest {
         Ref ref = OpCheck.toRef(x);
         double[] want = normalize(ref, 1e-5, i -> i / 128, 4, null, null, i -> 0).v;
         float[] got = x.groupNorm(2, null, null, 1e-5f).toFloatArray();
+        float[] gotSilu = x.groupNormSilu(2, null, null, 1e-5f).toFloatArray();
         float[] ln = x.layerNorm(new int[] {8, 8}, null, null, 1e-5f).toFloatArray();
         double[] wantLn = normalize(ref, 1e-5, i -> i / 64, 8, null, null, i -> 0).v;
         float[] bn = x.batchNorm(null, null, null, null, true, 0.1f, 1e-5f).toFloatArray();
         double[] wantBn = normalize(ref, 1e-5, i -> i / 64 % 4, 4, null, null, i -> 0).v;
         for (int i = 0; i < v.length; i++) {
             assertEquals(want[i], got[i], 3e-4, "groupNorm at " + i);
+            assertEquals(want[i] / (1 + Math.exp(-want[i])), gotSilu[i], 3e-4, "groupNormSilu at " + i);
             assertEquals(wantLn[i], ln[i], 3e-4, "layerNorm at " + i);
             assertEquals(wantBn[i], bn[i], 3e-4, "batchNorm at " + i);
         }
@@ -195,6 +267,11 @@ class NormsTest {
     void groupNormOfEmptyBatchIsEmpty() {
         Tensor y = Tensor.zeros(0, 4, 3).groupNorm(2, null, null, 1e-5f);
         assertArrayEquals(new int[] {0, 4, 3}, y.dims());
+        // the parameters of an empty batch get zero gradients
+        Tensor w = Tensor.ones(4).requiresGrad(), b = Tensor.zeros(4).requiresGrad();
+        Tensor.zeros(0, 4, 3).groupNormSilu(2, w, b, 1e-5f).sum().backward();
+        assertArrayEquals(new float[4], w.grad().toFloatArray());
+        assertArrayEquals(new float[4], b.grad().toFloatArray());
     }
 
     @Test
@@ -203,6 +280,8 @@ class NormsTest {
         assertMentions("groups", () -> x.groupNorm(4, null, null, 1e-5f));
         assertMentions("[6]", () -> x.groupNorm(3, Tensor.ones(3), null, 1e-5f));
         assertMentions("got shape [6]", () -> Tensor.zeros(6).groupNorm(3, null, null, 1e-5f));
+        assertMentions("groups", () -> x.groupNormSilu(0, null, null, 1e-5f));
+        assertMentions("bias", () -> x.groupNormSilu(3, null, Tensor.ones(2), 1e-5f));
         assertMentions("[2, 6, 3]", () -> x.layerNorm(new int[] {6}, null, null, 1e-5f));
         assertMentions("[3]", () -> x.layerNorm(new int[] {3}, Tensor.ones(4), null, 1e-5f));
         assertMentions("more than one value", () -> Tensor.zeros(1, 6).batchNorm(null, null, null, null, true, 0.1f, 1e-5f));
