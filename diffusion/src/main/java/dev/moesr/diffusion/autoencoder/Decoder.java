@@ -73,7 +73,7 @@ public class Decoder extends Module {
         Tensor last = h;
         Tensor refined = block(() -> beforeOutput(last));
         done(last, refined);
-        Tensor out = block(() -> convOut.forward(normOut.forward(refined).silu()));
+        Tensor out = block(() -> convOut.forward(normOut.forwardSilu(refined)));
         done(refined, out);
         return out;
     }

@@ -49,7 +49,7 @@ public class Encoder extends Module {
         Tensor h = convIn.forward(checkImage(x));
         for (ResolutionLevel level : down) h = level.resample(level.blocks(h));
         h = mid.forward(h);
-        return convOut.forward(normOut.forward(h).silu());
+        return convOut.forward(normOut.forwardSilu(h));
     }
 
     /**

@@ -43,9 +43,9 @@ public class ResnetBlock extends Layer {
     }
 
     @Override public Tensor forward(Tensor x) {
-        // at inference each half frees its temporaries (norm, swish) on return
-        Tensor h1 = block(() -> conv1.forward(norm1.forward(x).silu()));
-        Tensor h2 = block(() -> conv2.forward(norm2.forward(h1).silu()));
+        // at inference each half frees its temporaries (the fused norm + swish) on return
+        Tensor h1 = block(() -> conv1.forward(norm1.forwardSilu(x)));
+        Tensor h2 = block(() -> conv2.forward(norm2.forwardSilu(h1)));
         done(h1, x);
         Tensor out = block(() -> (shortcut == null ? x : shortcut.forward(x)).add(h2));
         done(h2, x);

@@ -27,21 +27,26 @@ import java.util.Map;
  */
 public final class ResBlock extends Module {
     public final int inChannels, outChannels;
-    private final Sequential inLayers;
     private final Sequential embLayers;
-    private final Sequential outLayers;
     private final Layer skip;
+    // the layers of in_layers and out_layers (registered through those Sequentials for the
+    // state-dict names), called directly so that each GroupNorm + SiLU runs as one fused kernel
+    private final GroupNorm inNorm, outNorm;
+    private final Conv2d inConv, outConv;
+    private final Dropout outDropout;
 
     public ResBlock(int inChannels, int outChannels, int embChannels, float dropout, Philox rng) {
         this.inChannels = inChannels;
         this.outChannels = outChannels;
-        inLayers = registerModule("in_layers", new Sequential(
-                new GroupNorm(UNetConfig.NORM_GROUPS, inChannels), new SiLU(), new Conv2d(inChannels, outChannels, 3, 1, 1, rng)));
+        inNorm = new GroupNorm(UNetConfig.NORM_GROUPS, inChannels);
+        inConv = new Conv2d(inChannels, outChannels, 3, 1, 1, rng);
+        registerModule("in_layers", new Sequential(inNorm, new SiLU(), inConv));
         embLayers = registerModule("emb_layers", new Sequential(new SiLU(), new Linear(embChannels, outChannels, rng)));
-        Conv2d last = new Conv2d(outChannels, outChannels, 3, 1, 1, rng);
-        zero(last);
-        outLayers = registerModule("out_layers", new Sequential(
-                new GroupNorm(UNetConfig.NORM_GROUPS, outChannels), new SiLU(), new Dropout(dropout, rng), last));
+        outNorm = new GroupNorm(UNetConfig.NORM_GROUPS, outChannels);
+        outConv = new Conv2d(outChannels, outChannels, 3, 1, 1, rng);   // before the dropout, as it always was: rng order
+        zero(outConv);
+        outDropout = new Dropout(dropout, rng);
+        registerModule("out_layers", new Sequential(outNorm, new SiLU(), outDropout, outConv));
         skip = registerModule("skip_connection", inChannels == outChannels ? new Identity() : new Conv2d(inChannels, outChannels, 1, 1, 0, rng));
     }
 
@@ -59,9 +64,9 @@ public final class ResBlock extends Module {
         if (emb.rank() != 2 || emb.dim(0) != x.dim(0)) {
             throw new IllegalArgumentException("ResBlock: the timestep embedding " + emb.shape() + " must be (B, channels) for a batch of " + x.dim(0));
         }
-        Tensor h = inLayers.forward(x);
+        Tensor h = inConv.forward(inNorm.forwardSilu(x));
         h = h.add(embLayers.forward(emb).reshape(x.dim(0), outChannels, 1, 1));
-        h = outLayers.forward(h);
+        h = outConv.forward(outDropout.forward(outNorm.forwardSilu(h)));
         return skip.forward(x).add(h);
     }
 

@@ -30,10 +30,23 @@ public class GroupNorm extends Layer {
     public Parameter bias() { return bias; }
 
     @Override public Tensor forward(Tensor x) {
+        requireInput(x);
+        return x.groupNorm(groups, weight == null ? null : weight.tensor(), bias == null ? null : bias.tensor(), eps);
+    }
+
+    /**
+     * {@code forward(x).silu()} in one fused kernel: no normalised intermediate is kept, and the
+     * backward recomputes it from x. The pattern of every diffusion ResBlock.
+     */
+    public Tensor forwardSilu(Tensor x) {
+        requireInput(x);
+        return x.groupNormSilu(groups, weight == null ? null : weight.tensor(), bias == null ? null : bias.tensor(), eps);
+    }
+
+    private void requireInput(Tensor x) {
         if (x.rank() < 2 || x.dim(1) != channels) {
             throw new IllegalArgumentException("GroupNorm(" + groups + ", " + channels + ") needs N, C, ... input with C = " + channels + ", got shape " + x.shape());
         }
-        return x.groupNorm(groups, weight == null ? null : weight.tensor(), bias == null ? null : bias.tensor(), eps);
     }
 
     @Override public String toString() { return "GroupNorm(" + groups + ", " + channels + ", eps " + eps + ")"; }
