@@ -10,6 +10,7 @@
 #include "../copy.cu"
 #include "../fill.cu"
 #include "../index.cu"
+#include "../norm.cu"
 #include "../optim.cu"
 #include "../pool.cu"
 #include "../reduce.cu"
@@ -342,6 +343,78 @@ void checkAverage(Rng& r) {
     }
 }
 
+// ---- group norm ----------------------------------------------------------------------------------
+
+// The forward and backward kernels in the order CudaBackend launches them, against double loops
+// straight from the definitions (two-pass statistics, the textbook gradient).
+void checkGroupNorm(Rng& r, int c) {
+    int n = r.range(1, 2), groups = r.range(1, 3), perGroup = r.range(1, 3);
+    int channels = groups * perGroup;
+    long long spatial = std::vector<int>{1, 3, 17, 70}[r.range(0, 3)];
+    bool offset = c % 5 == 4, silu = c % 2 == 1, hasW = c % 3 != 0, hasB = c % 4 != 1;
+    float eps = c % 7 == 0 ? 0.1f : 1e-5f;
+    long long total = n * channels * spatial, groupSize = perGroup * spatial, groupCount = (long long)n * groups;
+    std::vector<float> x(total), go(total), w(channels), b(channels);
+    for (auto& v : x) v = r.uniform(-2, 2) + (offset ? 1000.f : 0.f);
+    for (auto& v : go) v = r.uniform(-1, 1);
+    for (auto& v : w) v = r.uniform(-1.5, 1.5);
+    for (auto& v : b) v = r.uniform(-1.5, 1.5);
+    const float* wp = hasW ? w.data() : nullptr;
+    const float* bp = hasB ? b.data() : nullptr;
+    unsigned block = c % 3 == 0 ? 64 : 32;
+    std::vector<float> mean(groupCount, 9.f), rstd(groupCount, 9.f), y(total, 9.f), gx(total, 9.f), gw(channels, 9.f), gb(channels, 9.f);
+    std::vector<double> sumGa(n * channels), sumGaXhat(n * channels);
+    std::vector<float> coef(2 * groupCount);
+    emu_launch(2, block, [&] { moesr_group_norm_stats(x.data(), mean.data(), rstd.data(), groupCount, groupSize, eps); });
+    emu_launch(2, 64, [&] { moesr_group_norm_apply(x.data(), wp, bp, mean.data(), rstd.data(), y.data(), total, spatial, channels, perGroup, silu); });
+    emu_launch(2, block, [&] { moesr_group_norm_backward_rows(go.data(), x.data(), wp, bp, mean.data(), rstd.data(), sumGa.data(), sumGaXhat.data(),
+                                                              (long long)n * channels, spatial, channels, perGroup, silu); });
+    emu_launch(1, 32, [&] { moesr_group_norm_backward_combine(sumGa.data(), sumGaXhat.data(), wp, coef.data(), gw.data(), gb.data(), n, channels, perGroup, groupSize); });
+    emu_launch(2, 64, [&] { moesr_group_norm_backward_x(go.data(), x.data(), wp, bp, mean.data(), rstd.data(), coef.data(), gx.data(), total, spatial, channels, perGroup, silu); });
+
+    double tol = offset ? 5e-4 : 1e-4;
+    std::string name = "group norm case " + std::to_string(c) + (silu ? " silu" : "") + (offset ? " offset 1000" : "");
+    std::vector<double> refGw(channels), refGb(channels);
+    for (long long grp = 0; grp < groupCount; grp++) {
+        const float* xg = x.data() + grp * groupSize;
+        double m = 0, var = 0;
+        for (long long i = 0; i < groupSize; i++) m += xg[i];
+        m /= groupSize;
+        for (long long i = 0; i < groupSize; i++) var += (xg[i] - m) * (xg[i] - m);
+        var /= groupSize;
+        double rs = 1 / std::sqrt(var + eps);
+        expect(close(mean[grp], m, 1e-6), name + ": mean of group " + std::to_string(grp));
+        expect(close(rstd[grp], rs, 1e-5), name + ": rstd of group " + std::to_string(grp));
+        // ga = g * silu'(a); gx = rs * (ga w - mean(ga w) - xhat * mean(ga w xhat))
+        std::vector<double> xhat(groupSize), gaw(groupSize);
+        double m1 = 0, m2 = 0;
+        for (long long i = 0; i < groupSize; i++) {
+            int ch = (int)((grp % groups) * perGroup + i / spatial);
+            double wc = hasW ? w[ch] : 1, bc = hasB ? b[ch] : 0;
+            xhat[i] = (xg[i] - m) * rs;
+            double a = xhat[i] * wc + bc, s = 1 / (1 + std::exp(-a));
+            double want = silu ? a * s : a;
+            long long e = grp * groupSize + i;
+            expect(close(y[e], want, tol), name + ": output " + std::to_string(e));
+            double ga = go[e] * (silu ? s * (1 + a * (1 - s)) : 1);
+            gaw[i] = ga * wc;
+            m1 += gaw[i] / groupSize;
+            m2 += gaw[i] * xhat[i] / groupSize;
+            refGb[ch] += ga;
+            refGw[ch] += ga * xhat[i];
+        }
+        for (long long i = 0; i < groupSize; i++) {
+            long long e = grp * groupSize + i;
+            expect(close(gx[e], rs * (gaw[i] - m1 - xhat[i] * m2), tol * 10), name + ": grad x " + std::to_string(e) + " got " +
+                   std::to_string(gx[e]) + " want " + std::to_string(rs * (gaw[i] - m1 - xhat[i] * m2)));
+        }
+    }
+    for (int ch = 0; ch < channels; ch++) {
+        expect(close(gw[ch], refGw[ch], tol * 10), name + ": grad weight " + std::to_string(ch));
+        expect(close(gb[ch], refGb[ch], tol), name + ": grad bias " + std::to_string(ch));
+    }
+}
+
 }  // namespace
 
 #include <chrono>
@@ -361,6 +434,8 @@ int main() {
     for (int c = 0; c < 40; c++) checkStrided(r, c);
     checkAverage(r);
     std::printf("strided %.1fs\n", seconds() - t0);
+    for (int c = 0; c < 24; c++) checkGroupNorm(r, c);
+    std::printf("group norm %.1fs\n", seconds() - t0);
     std::printf("host-check: %d checks (%d block reductions), %d failed\n", checks, blockReductions, failures);
     return failures == 0 ? 0 : 1;
 }

@@ -487,6 +487,66 @@ public final class CudaBackend implements Backend {
         return t;
     }
 
+    // ---- normalisation ----------------------------------------------------------------------
+
+    /** native/norm.cu: statistics one block per (sample, group), then one elementwise pass. */
+    @Override public synchronized void groupNorm(Storage x, int n, int channels, long spatial, int groups, Storage weight, Storage bias,
+                                                 float eps, boolean silu, Storage out, Storage mean, Storage rstd) {
+        int perGroup = groupSplit(channels, groups);
+        long groupCount = (long) n * groups, groupSize = perGroup * spatial, total = (long) n * channels * spatial;
+        if (groupCount == 0) return;
+        args().ptr(addr(x)).ptr(addr(mean)).ptr(addr(rstd)).i64(groupCount).i64(groupSize).f32(eps);
+        launchRows("moesr_group_norm_stats", groupCount, groupSize >= (1 << 16) ? 1024 : rowBlock(groupSize));
+        if (total == 0) return;
+        args().ptr(addr(x)).ptr(addrOrNull(weight)).ptr(addrOrNull(bias)).ptr(addr(mean)).ptr(addr(rstd)).ptr(addr(out))
+                .i64(total).i64(spatial).i32(channels).i32(perGroup).i32(silu ? 1 : 0);
+        launchElements("moesr_group_norm_apply", total);
+    }
+
+    /**
+     * native/norm.cu: per (sample, channel) sums of ga and ga * xhat (one block each, in double,
+     * into a scratch block), combined per group and per channel, then grad x elementwise.
+     */
+    @Override public synchronized void groupNormBackward(Storage gradOut, Storage x, Storage mean, Storage rstd, Storage weight, Storage bias,
+                                                         int n, int channels, long spatial, int groups, boolean silu,
+                                                         Storage gradX, Storage gradWeight, Storage gradBias) {
+        int perGroup = groupSplit(channels, groups);
+        long rows = (long) n * channels, groupCount = (long) n * groups, groupSize = perGroup * spatial, total = rows * spatial;
+        if (gradX == null && gradWeight == null && gradBias == null) return;
+        if (rows == 0) {   // no samples: the parameter gradients are sums of nothing
+            if (gradWeight != null) fill(gradWeight, 0f);
+            if (gradBias != null) fill(gradBias, 0f);
+            return;
+        }
+        // scratch: sumGa and sumGaXhat as doubles (2 * rows * 2 floats), then the per-group coefficients
+        Storage scratch = allocate(4 * rows + 2 * groupCount);
+        try {
+            long sums = addr(scratch), sumsXhat = sums + 8 * rows, coef = sums + 16 * rows;
+            args().ptr(addr(gradOut)).ptr(addr(x)).ptr(addrOrNull(weight)).ptr(addrOrNull(bias)).ptr(addr(mean)).ptr(addr(rstd))
+                    .ptr(sums).ptr(sumsXhat).i64(rows).i64(spatial).i32(channels).i32(perGroup).i32(silu ? 1 : 0);
+            launchRows("moesr_group_norm_backward_rows", rows, spatial >= (1 << 16) ? 1024 : rowBlock(spatial));
+            args().ptr(sums).ptr(sumsXhat).ptr(addrOrNull(weight)).ptr(gradX == null ? 0 : coef)
+                    .ptr(addrOrNull(gradWeight)).ptr(addrOrNull(gradBias)).i64(n).i32(channels).i32(perGroup).i64(groupSize);
+            launchElements("moesr_group_norm_backward_combine", Math.max(groupCount, channels));
+            if (gradX != null && total > 0) {
+                args().ptr(addr(gradOut)).ptr(addr(x)).ptr(addrOrNull(weight)).ptr(addrOrNull(bias)).ptr(addr(mean)).ptr(addr(rstd))
+                        .ptr(coef).ptr(addr(gradX)).i64(total).i64(spatial).i32(channels).i32(perGroup).i32(silu ? 1 : 0);
+                launchElements("moesr_group_norm_backward_x", total);
+            }
+        } finally {
+            scratch.release();   // stream order keeps the block alive for the queued kernels
+        }
+    }
+
+    private static int groupSplit(int channels, int groups) {
+        if (groups < 1 || channels % groups != 0) {
+            throw new IllegalArgumentException("group norm: " + channels + " channels do not split into " + groups + " groups");
+        }
+        return channels / groups;
+    }
+
+    private long addrOrNull(Storage s) { return s == null ? 0 : addr(s); }
+
     // ---- linear algebra -------------------------------------------------------------------
 
     @Override public synchronized void matmul(Storage a, Storage b, Storage c, int batch, int m, int n, int k,

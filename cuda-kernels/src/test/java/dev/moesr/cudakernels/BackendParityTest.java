@@ -322,6 +322,47 @@ class BackendParityTest {
         }
     }
 
+    // ---- normalisation -------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void groupNormWithAndWithoutSiluAndItsGradients(long seed) {
+        Gen g = new Gen(seed);
+        int n = g.nextInt(0, 3), groups = g.pick(new Integer[] {1, 2, 4, 32}), perGroup = g.nextInt(1, 3);
+        int channels = groups * perGroup;
+        long spatial = g.pick(new Integer[] {1, 7, 64, 1000, 70_000});   // 70 000 takes the 1024-thread blocks
+        if (spatial > 1000) n = Math.min(n, 1);
+        int total = (int) (n * channels * spatial);
+        double offset = g.pick(new Double[] {0.0, 0.0, 1000.0});
+        Pair x = up(g.floats(total, offset - 2, offset + 2)), go = up(g.floats(total, -1, 1));
+        Pair w = g.nextBoolean() ? up(g.floats(channels, -1.5, 1.5)) : null;
+        Pair b = g.nextBoolean() ? up(g.floats(channels, -1.5, 1.5)) : null;
+        float eps = g.pick(new Float[] {1e-5f, 1e-6f, 0.1f});
+        String what = "group norm [" + n + ", " + channels + ", " + spatial + "] in " + groups + " groups, offset " + offset;
+        for (boolean silu : new boolean[] {false, true}) {
+            String name = what + (silu ? " + silu" : "");
+            Pair y = out(total), mean = out((long) n * groups), rstd = out((long) n * groups);
+            CPU.groupNorm(x.cpu, n, channels, spatial, groups, w == null ? null : w.cpu, b == null ? null : b.cpu, eps, silu, y.cpu, mean.cpu, rstd.cpu);
+            gpu.groupNorm(x.gpu, n, channels, spatial, groups, w == null ? null : w.gpu, b == null ? null : b.gpu, eps, silu, y.gpu, mean.gpu, rstd.gpu);
+            assertClose(name + ": mean", cpu(mean), gpu(mean), TOL);
+            assertClose(name + ": rstd", cpu(rstd), gpu(rstd), TOL);
+            assertClose(name, cpu(y), gpu(y), TOL);
+            Pair gx = out(total), gw = out(channels), gb = out(channels);
+            CPU.groupNormBackward(go.cpu, x.cpu, mean.cpu, rstd.cpu, w == null ? null : w.cpu, b == null ? null : b.cpu,
+                    n, channels, spatial, groups, silu, gx.cpu, gw.cpu, gb.cpu);
+            gpu.groupNormBackward(go.gpu, x.gpu, mean.gpu, rstd.gpu, w == null ? null : w.gpu, b == null ? null : b.gpu,
+                    n, channels, spatial, groups, silu, gx.gpu, gw.gpu, gb.gpu);
+            assertClose(name + ": grad x", cpu(gx), gpu(gx), TOL);
+            assertClose(name + ": grad weight", cpu(gw), gpu(gw), TOL);
+            assertClose(name + ": grad bias", cpu(gb), gpu(gb), TOL);
+            // the parameter gradients alone (no grad x wanted) are the same
+            Pair gw2 = out(channels);
+            gpu.groupNormBackward(go.gpu, x.gpu, mean.gpu, rstd.gpu, w == null ? null : w.gpu, b == null ? null : b.gpu,
+                    n, channels, spatial, groups, silu, null, gw2.gpu, null);
+            assertBits(name + ": grad weight without grad x", gpu(gw), gpu(gw2));
+        }
+    }
+
     // ---- linear algebra and convolution ----------------------------------------------------------
 
     @ParameterizedTest(name = "seed {0}")

@@ -1,0 +1,154 @@
+// Group normalisation, optionally fused with SiLU, and its backward.
+// CPU reference: CpuNorm (tensor-core); semantics in Backend.groupNorm / groupNormBackward.
+//
+// x is [n, channels, spatial] with channels in groups of perGroup; a group of one sample is
+// the contiguous run of perGroup * spatial floats at (sample * groups + group) * groupSize, and
+// the (sample, group) index of element i is i / spatial / perGroup.
+//
+// Statistics: one block per (sample, group); each thread sums its elements shifted by the
+// group's first element in double (so a large common offset does not cancel the variance), the
+// block combines in double. The elementwise passes repeat the CPU's float arithmetic step by
+// step (the _rn intrinsics keep nvcc from contracting to fused multiply-adds), and SiLU and its
+// derivative are evaluated in double and rounded once, as on the CPU.
+#include "common.cuh"
+
+static __device__ __forceinline__ double moesr_gn_sigmoid(double a) {
+    return a >= 0 ? 1.0 / (1.0 + exp(-a)) : exp(a) / (1.0 + exp(a));
+}
+
+// The pre-activation a = (x - mean) * (rstd * weight) + bias, as CpuNorm computes it.
+static __device__ __forceinline__ float moesr_gn_pre(float centred, float scale, float shift) {
+    return __fadd_rn(__fmul_rn(centred, scale), shift);
+}
+
+// ga = g * silu'(a) (or g without SiLU).
+static __device__ __forceinline__ float moesr_gn_grad_pre(float g, float a, int silu) {
+    if (!silu) return g;
+    double s = moesr_gn_sigmoid((double)a);
+    return (float)((double)g * (s * (1.0 + (double)a * (1.0 - s))));
+}
+
+// Mean and 1/sqrt(var + eps) of each group: one block per group (grid-stride over groups),
+// blockDim.x a multiple of 32 up to 1024.
+extern "C" __global__ void moesr_group_norm_stats(const float* x, float* mean, float* rstd,
+                                                  long long groupCount, long long groupSize, float eps) {
+    for (long long grp = blockIdx.x; grp < groupCount; grp += gridDim.x) {
+        const float* xg = x + grp * groupSize;
+        double shift = groupSize > 0 ? (double)xg[0] : 0.0;
+        double s1 = 0.0, s2 = 0.0;
+        for (long long i = threadIdx.x; i < groupSize; i += blockDim.x) {
+            double d = (double)xg[i] - shift;
+            s1 += d;
+            s2 += d * d;
+        }
+        s1 = moesr_block_sum(s1);
+        s2 = moesr_block_sum(s2);
+        if (threadIdx.x == 0) {
+            double m = groupSize > 0 ? s1 / (double)groupSize : 0.0;
+            double var = groupSize > 0 ? s2 / (double)groupSize - m * m : 0.0;
+            if (var < 0.0) var = 0.0;   // rounding; a NaN stays NaN, as on the CPU
+            mean[grp] = (float)(shift + m);
+            rstd[grp] = (float)(1.0 / sqrt(var + (double)eps));
+        }
+    }
+}
+
+// out = [silu](a) for every element; weight and bias may be null (1 and 0).
+extern "C" __global__ void moesr_group_norm_apply(const float* x, const float* weight, const float* bias,
+                                                  const float* mean, const float* rstd, float* out,
+                                                  long long total, long long spatial, int channels, int perGroup, int silu) {
+    MOESR_GRID_STRIDE(i, total) {
+        long long row = i / spatial;   // sample * channels + channel
+        int c = (int)(row % channels);
+        long long grp = row / perGroup;
+        float r = rstd[grp];
+        float scale = weight ? __fmul_rn(r, weight[c]) : r;
+        float shift = bias ? bias[c] : 0.0f;
+        float a = moesr_gn_pre(__fsub_rn(x[i], mean[grp]), scale, shift);
+        out[i] = silu ? (float)((double)a * moesr_gn_sigmoid((double)a)) : a;
+    }
+}
+
+// Backward, step 1: per (sample, channel) row of `spatial` elements, the sums of ga and of
+// ga * xhat (in double), one block per row (grid-stride over rows).
+extern "C" __global__ void moesr_group_norm_backward_rows(const float* gradOut, const float* x, const float* weight,
+                                                          const float* bias, const float* mean, const float* rstd,
+                                                          double* sumGa, double* sumGaXhat,
+                                                          long long rows, long long spatial, int channels, int perGroup, int silu) {
+    for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
+        int c = (int)(row % channels);
+        long long grp = row / perGroup;
+        float mu = mean[grp], r = rstd[grp];
+        float scale = weight ? __fmul_rn(r, weight[c]) : r;
+        float shift = bias ? bias[c] : 0.0f;
+        const float* xr = x + row * spatial;
+        const float* gr = gradOut + row * spatial;
+        double sGa = 0.0, sGaXhat = 0.0;
+        for (long long k = threadIdx.x; k < spatial; k += blockDim.x) {
+            float centred = __fsub_rn(xr[k], mu);
+            float ga = moesr_gn_grad_pre(gr[k], moesr_gn_pre(centred, scale, shift), silu);
+            sGa += ga;
+            sGaXhat += __fmul_rn(ga, __fmul_rn(centred, r));
+        }
+        sGa = moesr_block_sum(sGa);
+        sGaXhat = moesr_block_sum(sGaXhat);
+        if (threadIdx.x == 0) {
+            sumGa[row] = sGa;
+            sumGaXhat[row] = sGaXhat;
+        }
+    }
+}
+
+// Backward, step 2 (one thread per item, grid-stride over max(groupCount, channels)):
+// for each (sample, group) the means of ga * w and of ga * w * xhat over the group into
+// coef[2 grp], coef[2 grp + 1]; for each channel the parameter gradients summed over samples
+// (either pointer may be null).
+extern "C" __global__ void moesr_group_norm_backward_combine(const double* sumGa, const double* sumGaXhat, const float* weight,
+                                                             float* coef, float* gradWeight, float* gradBias,
+                                                             long long samples, int channels, int perGroup, long long groupSize) {
+    long long groupCount = samples * (channels / perGroup);
+    long long items = groupCount > channels ? groupCount : channels;
+    MOESR_GRID_STRIDE(i, items) {
+        if (i < groupCount && coef) {
+            long long first = i * perGroup;   // row of the group's first channel: (sample * channels + channel)
+            int c0 = (int)(first % channels);
+            double g1 = 0.0, g2 = 0.0;
+            for (int j = 0; j < perGroup; j++) {
+                double w = weight ? (double)weight[c0 + j] : 1.0;
+                g1 += sumGa[first + j] * w;
+                g2 += sumGaXhat[first + j] * w;
+            }
+            coef[2 * i] = groupSize > 0 ? (float)(g1 / (double)groupSize) : 0.0f;
+            coef[2 * i + 1] = groupSize > 0 ? (float)(g2 / (double)groupSize) : 0.0f;
+        }
+        if (i < channels) {
+            double b = 0.0, w = 0.0;
+            for (long long s = 0; s < samples; s++) {
+                b += sumGa[s * channels + i];
+                w += sumGaXhat[s * channels + i];
+            }
+            if (gradBias) gradBias[i] = (float)b;
+            if (gradWeight) gradWeight[i] = (float)w;
+        }
+    }
+}
+
+// Backward, step 3: gradX = rstd * (ga * w - m1 - xhat * m2), elementwise.
+extern "C" __global__ void moesr_group_norm_backward_x(const float* gradOut, const float* x, const float* weight,
+                                                       const float* bias, const float* mean, const float* rstd,
+                                                       const float* coef, float* gradX,
+                                                       long long total, long long spatial, int channels, int perGroup, int silu) {
+    MOESR_GRID_STRIDE(i, total) {
+        long long row = i / spatial;
+        int c = (int)(row % channels);
+        long long grp = row / perGroup;
+        float r = rstd[grp];
+        float w = weight ? weight[c] : 1.0f;
+        float scale = __fmul_rn(r, w);
+        float shift = bias ? bias[c] : 0.0f;
+        float centred = __fsub_rn(x[i], mean[grp]);
+        float ga = moesr_gn_grad_pre(gradOut[i], moesr_gn_pre(centred, scale, shift), silu);
+        float inner = __fsub_rn(__fsub_rn(__fmul_rn(ga, w), coef[2 * grp]), __fmul_rn(__fmul_rn(centred, r), coef[2 * grp + 1]));
+        gradX[i] = __fmul_rn(r, inner);
+    }
+}
