@@ -8,12 +8,14 @@
 // Statistics: one block per (sample, group); each thread sums its elements shifted by the
 // group's first element in double (so a large common offset does not cancel the variance), the
 // block combines in double. The elementwise passes repeat the CPU's float arithmetic step by
-// step (the _rn intrinsics keep nvcc from contracting to fused multiply-adds), and SiLU and its
-// derivative are evaluated in double and rounded once, as on the CPU.
+// step (the _rn intrinsics keep nvcc from contracting to fused multiply-adds), SiLU and its
+// derivative included (in float, with expf).
 #include "common.cuh"
 
-static __device__ __forceinline__ double moesr_gn_sigmoid(double a) {
-    return a >= 0 ? 1.0 / (1.0 + exp(-a)) : exp(a) / (1.0 + exp(a));
+// SiLU and its derivative in float, as CpuNorm's SiluKernel: a / (1 + exp(-a)), and
+// s (1 + a (1 - s)) with s = 1 / (1 + exp(-a)); expf is within 2 ulps, like the CPU's exponential.
+static __device__ __forceinline__ float moesr_gn_silu(float a) {
+    return __fdiv_rn(a, __fadd_rn(1.0f, expf(-a)));
 }
 
 // The pre-activation a = (x - mean) * (rstd * weight) + bias, as CpuNorm computes it.
@@ -24,8 +26,8 @@ static __device__ __forceinline__ float moesr_gn_pre(float centred, float scale,
 // ga = g * silu'(a) (or g without SiLU).
 static __device__ __forceinline__ float moesr_gn_grad_pre(float g, float a, int silu) {
     if (!silu) return g;
-    double s = moesr_gn_sigmoid((double)a);
-    return (float)((double)g * (s * (1.0 + (double)a * (1.0 - s))));
+    float s = __fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-a)));
+    return __fmul_rn(g, __fmul_rn(s, __fadd_rn(1.0f, __fmul_rn(a, __fsub_rn(1.0f, s)))));
 }
 
 // Mean and 1/sqrt(var + eps) of each group: one block per group (grid-stride over groups),
@@ -65,7 +67,7 @@ extern "C" __global__ void moesr_group_norm_apply(const float* x, const float* w
         float scale = weight ? __fmul_rn(r, weight[c]) : r;
         float shift = bias ? bias[c] : 0.0f;
         float a = moesr_gn_pre(__fsub_rn(x[i], mean[grp]), scale, shift);
-        out[i] = silu ? (float)((double)a * moesr_gn_sigmoid((double)a)) : a;
+        out[i] = silu ? moesr_gn_silu(a) : a;
     }
 }
 

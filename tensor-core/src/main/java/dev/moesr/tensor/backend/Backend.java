@@ -99,7 +99,10 @@ public interface Backend {
      * The statistics are accumulated in double from values shifted by the group's first element
      * (the variance as E[d^2] - E[d]^2 of the shifted d), so a large common offset does not cancel
      * the variance; {@code mean} and {@code rstd} ([n * groups] each) are written for
-     * {@link #groupNormBackward}. Nothing is written for empty arrays.
+     * {@link #groupNormBackward}. a is computed in float as written; SiLU is evaluated in float as
+     * {@code a / (1 + exp(-a))} with a float exponential accurate to an ulp or two (so it agrees
+     * with the SILU unary op, which rounds a double result once, to a few ulps). An empty group
+     * gets mean 0 and rstd 1/sqrt(eps).
      */
     void groupNorm(Storage x, int n, int channels, long spatial, int groups, Storage weight, Storage bias,
                    float eps, boolean silu, Storage out, Storage mean, Storage rstd);
@@ -107,7 +110,8 @@ public interface Backend {
     /**
      * Gradients of {@link #groupNorm} from gradOut, the same x and the statistics it saved. With
      * silu the pre-activation a is recomputed from x and the statistics (not stored). With
-     * xhat = (x - mean) * rstd and ga = gradOut * (silu ? silu'(a) : 1):
+     * xhat = (x - mean) * rstd and ga = gradOut * (silu ? silu'(a) : 1), where
+     * silu'(a) = s (1 + a (1 - s)) with s = 1 / (1 + exp(-a)), in float:
      * <pre>
      *   gradBias[c]   = sum over samples and positions of ga
      *   gradWeight[c] = sum of ga * xhat

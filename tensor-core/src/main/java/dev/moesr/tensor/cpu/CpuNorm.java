@@ -3,13 +3,17 @@ package dev.moesr.tensor.cpu;
 /**
  * Group normalisation (optionally fused with SiLU) and its backward; see Backend.groupNorm for
  * the exact semantics. Parallel over (sample, group): one pass over a group for its statistics,
- * one for its output. Sums accumulate in double.
+ * one for its output (the SiLU in float, vectorised: {@link SiluKernel}). Sums accumulate in
+ * double.
  */
 final class CpuNorm {
     private CpuNorm() {}
 
     /** Elements per parallel chunk, roughly: small groups are batched together. */
     private static final int GRAIN_ELEMENTS = 1 << 15;
+    /** Positions of one channel whose SiLU gradient is computed at once (stays in L1). */
+    private static final int CHUNK = 2048;
+    private static final SiluKernel SILU = SiluKernel.best();
 
     static void groupNorm(CpuStorage x, int n, int channels, long spatialL, int groups, CpuStorage weight, CpuStorage bias,
                           float eps, boolean silu, CpuStorage out, CpuStorage mean, CpuStorage rstd) {
@@ -40,11 +44,8 @@ final class CpuNorm {
                     float scale = weight == null ? r : r * weight.data[weight.base + c];
                     float shiftOut = bias == null ? 0 : bias.data[bias.base + c];
                     int i = xb + start + j * spatial, o = ob + start + j * spatial;
-                    if (silu) {
-                        for (int k = 0; k < spatial; k++) ov[o + k] = silu((xv[i + k] - mu) * scale + shiftOut);
-                    } else {
-                        for (int k = 0; k < spatial; k++) ov[o + k] = (xv[i + k] - mu) * scale + shiftOut;
-                    }
+                    for (int k = 0; k < spatial; k++) ov[o + k] = (xv[i + k] - mu) * scale + shiftOut;
+                    if (silu) SILU.siluInPlace(ov, o, spatial);
                 }
             }
         });
@@ -62,6 +63,7 @@ final class CpuNorm {
         // gradients (summed over samples) and the group means that grad x needs
         double[] sumGa = new double[n * channels], sumGaXhat = new double[n * channels];
         Parallel.forRange(n * groups, Math.max(1, GRAIN_ELEMENTS / Math.max(1, groupSize)), (from, to) -> {
+            float[] ga = new float[Math.min(spatial, CHUNK)];   // the gradient of the pre-activation, a chunk at a time
             for (int ng = from; ng < to; ng++) {
                 int start = ng * groupSize;
                 float mu = mean.data[mean.base + ng], r = rstd.data[rstd.base + ng];
@@ -74,11 +76,15 @@ final class CpuNorm {
                     float scale = r * w, shiftOut = bias == null ? 0 : bias.data[bias.base + c];
                     double sGa = 0, sGaXhat = 0;
                     int i = xb + start + j * spatial, gi = gb + start + j * spatial;
-                    for (int k = 0; k < spatial; k++) {
-                        float centred = xv[i + k] - mu;
-                        float ga = silu ? siluGrad(gv[gi + k], centred * scale + shiftOut) : gv[gi + k];
-                        sGa += ga;
-                        sGaXhat += ga * (centred * r);
+                    for (int k0 = 0; k0 < spatial; k0 += CHUNK) {
+                        int len = Math.min(CHUNK, spatial - k0);
+                        float[] gaRow = gradOfPre(silu, xv, i + k0, gv, gi + k0, len, mu, scale, shiftOut, ga);
+                        int gaOff = silu ? 0 : gi + k0;
+                        for (int k = 0; k < len; k++) {
+                            float g = gaRow[gaOff + k];
+                            sGa += g;
+                            sGaXhat += g * ((xv[i + k0 + k] - mu) * r);
+                        }
                     }
                     sumGa[sampleChannel + j] = sGa;
                     sumGaXhat[sampleChannel + j] = sGaXhat;
@@ -93,10 +99,14 @@ final class CpuNorm {
                     float w = weight == null ? 1 : weight.data[weight.base + c];
                     float scale = r * w, shiftOut = bias == null ? 0 : bias.data[bias.base + c];
                     int i = xb + start + j * spatial, gi = gb + start + j * spatial, o = gradX.base + start + j * spatial;
-                    for (int k = 0; k < spatial; k++) {
-                        float centred = xv[i + k] - mu;
-                        float ga = silu ? siluGrad(gv[gi + k], centred * scale + shiftOut) : gv[gi + k];
-                        ov[o + k] = r * (ga * w - m1 - centred * r * m2);
+                    for (int k0 = 0; k0 < spatial; k0 += CHUNK) {
+                        int len = Math.min(CHUNK, spatial - k0);
+                        float[] gaRow = gradOfPre(silu, xv, i + k0, gv, gi + k0, len, mu, scale, shiftOut, ga);
+                        int gaOff = silu ? 0 : gi + k0;
+                        for (int k = 0; k < len; k++) {
+                            float centred = xv[i + k0 + k] - mu;
+                            ov[o + k0 + k] = r * (gaRow[gaOff + k] * w - m1 - centred * r * m2);
+                        }
                     }
                 }
             }
@@ -112,14 +122,16 @@ final class CpuNorm {
         }
     }
 
-    /** a * sigmoid(a), evaluated in double and rounded once, as the SILU unary op. */
-    private static float silu(float a) {
-        return (float) (a * CpuElementwise.sigmoid(a));
-    }
-
-    /** g * silu'(a) = g * s * (1 + a * (1 - s)) with s = sigmoid(a). */
-    private static float siluGrad(float g, float a) {
-        double s = CpuElementwise.sigmoid(a);
-        return (float) (g * (s * (1 + a * (1 - s))));
+    /**
+     * The gradient of the pre-activation for {@code len} elements: with SiLU,
+     * {@code g * silu'((x - mu) * scale + shift)} written into {@code scratch} (returned, from
+     * index 0); without, gradOut itself (returned, the values at {@code gOff}).
+     */
+    private static float[] gradOfPre(boolean silu, float[] xv, int xOff, float[] gv, int gOff, int len,
+                                     float mu, float scale, float shift, float[] scratch) {
+        if (!silu) return gv;
+        for (int k = 0; k < len; k++) scratch[k] = (xv[xOff + k] - mu) * scale + shift;
+        SILU.siluGradInPlace(scratch, 0, gv, gOff, len);
+        return scratch;
     }
 }
