@@ -23,4 +23,12 @@ class MainTest {
         assertEquals(2, unknown.code());
         assertEquals(1, unknown.err().strip().lines().count(), unknown.err());
     }
+
+    @Test
+    void theRelaunchKeepsAUsersHeapAndCollectorChoices() {
+        for (String a : new String[] {"-Xmx8g", "-XX:MaxHeapSize=8g", "-XX:MaxRAMPercentage=50", "-XX:MaxRAM=16g"}) assertTrue(Main.setsHeapSize(a), a);
+        for (String a : new String[] {"-Xms1g", "-Xss4m", "-XX:+UseNUMA", "-Dx=-Xmx"}) assertFalse(Main.setsHeapSize(a), a);
+        for (String a : new String[] {"-XX:+UseG1GC", "-XX:+UseZGC", "-XX:+UseSerialGC", "-XX:+UseParallelGC"}) assertTrue(Main.choosesCollector(a), a);
+        for (String a : new String[] {"-XX:+UseNUMA", "-XX:+UseStringDeduplication", "-Xmx4g"}) assertFalse(Main.choosesCollector(a), a);
+    }
 }
