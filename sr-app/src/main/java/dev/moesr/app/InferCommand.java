@@ -143,10 +143,14 @@ public final class InferCommand implements Callable<Integer> {
                 int index = i + 1;
                 String name = job.source.getFileName().toString();
                 long start = System.nanoTime();
+                long[] phaseStart = {start};
                 SuperResolver.Options o = new SuperResolver.Options().steps(steps).sampler(sampler == SamplerName.ddim ? Sampler.DDIM : Sampler.DDPM)
                         .seed(seed).tile(tile).overlap(overlap).colorFix(colorFix).fusionWeight(fusionWeight)
-                        .progress((done, total) -> progress.step(index, name + (done <= steps ? " sampling step " + done + "/" + steps
-                                : " decoding tile " + (done - steps) + "/" + (total - steps)) + eta(start, done, total)));
+                        .progress((phase, done, total) -> {
+                            if (done == 1) phaseStart[0] = System.nanoTime();
+                            progress.step(index, name + (phase == SuperResolver.Phase.SAMPLING ? " sampling " : " decoding ") + done + "/" + total
+                                    + (done > 1 ? eta(phaseStart[0], done - 1, total - 1) : ""));
+                        });
                 Image hr = sr.upscale(lr, o);
                 ImageFiles.write(job.target, hr);
                 double seconds = (System.nanoTime() - start) / 1e9;

@@ -40,8 +40,8 @@ public final class Main implements Runnable {
     /**
      * The CPU kernels use the Vector API, an incubator module in Java 17 that a plain
      * {@code java -jar} does not load. Rather than asking every user for a JVM flag, the jar
-     * starts itself once more with it, with a heap of up to 75% of the memory and the parallel
-     * collector unless the command line chooses otherwise (MOESR_NO_RELAUNCH=1 turns this off).
+     * starts itself once more with it, with a heap of up to 75% of the memory and the Z collector
+     * unless the command line chooses otherwise (MOESR_NO_RELAUNCH=1 turns this off).
      */
     private static boolean needsVectorModule() {
         return ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty() && System.getenv("MOESR_NO_RELAUNCH") == null;
@@ -59,9 +59,10 @@ public final class Main implements Runnable {
         List<String> jvmArgs = ManagementFactory.getRuntimeMXBean().getInputArguments();
         // the JVM's default heap is a quarter of the memory; large images on the CPU need more (an explicit -Xmx wins)
         if (jvmArgs.stream().noneMatch(Main::setsHeapSize)) cmd.add("-XX:MaxRAMPercentage=" + DEFAULT_HEAP_PERCENT);
-        // G1 never moves arrays larger than half a region, and tensors are such arrays: a heap that holds the live
-        // tensors can still fail from fragmentation; the parallel collector compacts everything (a user's choice wins)
-        if (jvmArgs.stream().noneMatch(Main::choosesCollector)) cmd.add("-XX:+UseParallelGC");
+        // tensors are large arrays: G1 never moves them (a heap that holds the live set can fail from fragmentation)
+        // and the parallel collector needs each to fit in its old generation; ZGC gives every large array pages of
+        // its own, so only the total counts (measured: docs/inference.md). A user's choice of collector wins.
+        if (jvmArgs.stream().noneMatch(Main::choosesCollector)) cmd.add("-XX:+UseZGC");
         cmd.addAll(jvmArgs);
         cmd.add("-jar");
         cmd.add(jar.toString());

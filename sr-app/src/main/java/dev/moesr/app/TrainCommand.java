@@ -73,6 +73,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", description = "Folder of HR training images.")
     Path data;
 
+    @Option(names = "--val-data", paramLabel = "DIR",
+            description = "Folder of HR images held out for validation (stage 1 with --validate-every); without it the validation crops come from --data.")
+    Path valData;
+
     @Option(names = "--steps", defaultValue = "1000", description = "Optimiser steps to reach (a resumed run continues up to this count; default ${DEFAULT-VALUE}).")
     long steps;
 
@@ -236,6 +240,12 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--expert " + expert + " is out of range: " + c.name() + " has experts 0 to " + (c.experts() - 1));
         }
         TrainingPatches patches = new TrainingPatches(data, pipeline, c.scale(), c.latentFactor(), crop, seed);
+        TrainingPatches validation = patches;
+        if (validateEvery > 0 && valData != null) {
+            validation = new TrainingPatches(valData, pipeline, c.scale(), c.latentFactor(), crop, seed);
+        } else if (validateEvery > 0) {
+            err().println("sr-app train: warning: no --val-data; validation crops come from the training images (give held-out images for an honest score)");
+        }
         Map<String, String> meta = runMetadata(c);
         if (resume != null) {
             Map<String, String> expected = new LinkedHashMap<>(meta);
@@ -280,8 +290,8 @@ public final class TrainCommand implements Callable<Integer> {
                 if (validateEvery > 0 && trainer.step() % validateEvery == 0) {
                     Map<String, Object> event = new LinkedHashMap<>();
                     event.put("step", trainer.step());
-                    event.put("val_loss", validate1(patches, fs, unet, trainer, schedule, dev));
-                    event.putAll(validationImage1(c, patches, fs, unet, trainer, schedule, dev));
+                    event.put("val_loss", validate1(validation, fs, unet, trainer, schedule, dev));
+                    event.putAll(validationImage1(c, validation, fs, unet, trainer, schedule, dev));
                     log.event("validation", event);
                 }
                 if (checkpointEvery > 0 && trainer.step() % checkpointEvery == 0 && trainer.step() < steps) {

@@ -280,11 +280,11 @@ class InferCommandTest {
     @Test
     void theLibraryApiUpscalesAnImageInMemory() throws IOException {
         Image lr = ImageFiles.read(photo);
-        List<Integer> seen = new ArrayList<>();
+        List<String> seen = new ArrayList<>();
         try (SuperResolver sr = SuperResolver.open(modelFile, Device.parse("cpu"))) {
             assertEquals(4, sr.scale());
             Image hr = sr.upscale(lr, new SuperResolver.Options().steps(10).sampler(SuperResolver.Sampler.DDIM).seed(1)
-                    .progress((done, total) -> seen.add(done)));
+                    .progress((phase, done, total) -> seen.add(phase + " " + done + "/" + total)));
             assertEquals(96, hr.width());
             assertEquals(96, hr.height());
             assertNotNull(hr.pixels());
@@ -292,10 +292,19 @@ class InferCommandTest {
             long afterFirst = Backends.cpu().bytesInUse();   // the experts' averaged Space-MoE weights are cached by the first call
             Image again = sr.upscale(lr, new SuperResolver.Options().steps(10).sampler(SuperResolver.Sampler.DDIM).seed(1));
             assertArrayEquals(hr.pixels(), again.pixels());
-            sr.upscale(lr, new SuperResolver.Options().steps(10).sampler(SuperResolver.Sampler.DDIM).seed(2).tile(8).overlap(4));
+            List<String> tiled = new ArrayList<>();
+            sr.upscale(lr, new SuperResolver.Options().steps(10).sampler(SuperResolver.Sampler.DDIM).seed(2).tile(8).overlap(4)
+                    .progress((phase, done, total) -> tiled.add(phase + " " + done + "/" + total)));
+            // a 24x24 latent in 8x8 tiles overlapping by 4: 5 x 5 tiles, each called once per step, then decoded once
+            assertEquals(250 + 25, tiled.size());
+            assertEquals("SAMPLING 250/250", tiled.get(249));
+            assertEquals("DECODING 25/25", tiled.get(tiled.size() - 1));
             assertEquals(afterFirst, Backends.cpu().bytesInUse(), "every temporary of sampling and (tiled) decoding is released");
         }
-        assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), seen, "ten sampling steps, then one decoder tile");
+        List<String> expected = new ArrayList<>();
+        for (int i = 1; i <= 10; i++) expected.add("SAMPLING " + i + "/10");   // an untiled image: one denoiser call per step
+        expected.add("DECODING 1/1");
+        assertEquals(expected, seen);
     }
 
     /** A PNG with the given header size and no real pixels (a zero side is what this is for). */

@@ -119,6 +119,25 @@ class TrainCommandTest {
     }
 
     @Test
+    void validationCanUseHeldOutImages() throws IOException {
+        Path held = Files.createDirectories(dir.resolve("held"));
+        float[] gray = new float[48 * 48];
+        for (int i = 0; i < gray.length; i++) gray[i] = (i % 48) / 47f;   // a ramp that is in none of the training photos
+        ImageFiles.write(held.resolve("ramp.png"), new Image(1, 48, 48, gray, null));
+        Result fromTraining = ok(stage1("val-train", 0, 2, "--validate-every", "2"));
+        Result fromHeld = ok(stage1("val-held", 0, 2, "--validate-every", "2", "--val-data", held.toString()));
+        assertTrue(fromTraining.err().contains("no --val-data"), fromTraining.err());
+        assertFalse(fromHeld.err().contains("no --val-data"), fromHeld.err());
+        String a = fromTraining.out().lines().filter(l -> l.contains("\"validation\"")).findFirst().orElseThrow();
+        String b = fromHeld.out().lines().filter(l -> l.contains("\"validation\"")).findFirst().orElseThrow();
+        // same seed and training data: only the validation images differ
+        assertEquals(losses(fromTraining), losses(fromHeld));
+        assertNotEquals(numberIn(a, "val_loss"), numberIn(b, "val_loss"), a + " vs " + b);
+        Image img = ImageFiles.read(dir.resolve("val-held/validation/expert0-step2.png"));
+        assertEquals(32, img.width());
+    }
+
+    @Test
     void stageTimestepsSpanTheStageDownToItsLowestTimestep() {
         assertArrayEquals(new int[] {499, 437, 374, 312, 250}, TrainCommand.stageTimesteps(499, 250, 5));
         assertArrayEquals(new int[] {3, 2, 1}, TrainCommand.stageTimesteps(3, 1, 5));

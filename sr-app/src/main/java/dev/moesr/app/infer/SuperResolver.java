@@ -7,6 +7,7 @@ import dev.moesr.diffusion.MoesrModel;
 import dev.moesr.diffusion.decoder.FrequencyCompensatedVqModel;
 import dev.moesr.diffusion.sampling.ColorFix;
 import dev.moesr.diffusion.sampling.DdimSampler;
+import dev.moesr.diffusion.sampling.Denoiser;
 import dev.moesr.diffusion.sampling.NoiseSchedule;
 import dev.moesr.diffusion.sampling.SamplingPlan;
 import dev.moesr.diffusion.sampling.TiledDenoiser;
@@ -43,13 +44,17 @@ public final class SuperResolver implements AutoCloseable {
         Sampler(double eta) { this.eta = eta; }
     }
 
+    /** The two phases of an upscale: sampling the latent, then decoding it. */
+    public enum Phase { SAMPLING, DECODING }
+
     /**
-     * Called as the work goes: units done of the total, where the units are the sampling steps
-     * followed by the decoder's tiles (one tile for an image no larger than the tile).
+     * Called as the work goes, once per model call: in {@link Phase#SAMPLING} the calls of the
+     * denoiser (steps times latent tiles), then in {@link Phase#DECODING} the decoder's tiles
+     * (one tile for an image no larger than the tile), each counted from 1 to its phase's total.
      */
     @FunctionalInterface
     public interface ProgressListener {
-        void update(int done, int total);
+        void update(Phase phase, int done, int total);
     }
 
     /** What to do; the defaults are the paper's sampling (200 ancestral steps), untiled for images up to 512 output pixels. */
@@ -145,28 +150,35 @@ public final class SuperResolver implements AutoCloseable {
         }
         FrequencyCompensatedVqModel firstStage = model.firstStage();
         firstStage.setFusionWeight(o.fusionWeight == null ? configuredFusionWeight : o.fusionWeight);
-        int tiles = TiledDecode.tileCount(h, w, o.tile, o.overlap), total = o.steps + tiles;
-        int[] decoded = {0};
-        float[] out = new float[3 * outH * outW];                 // the decoded image in [-1, 1], cropped, until the end
+        int tiles = TiledDecode.tileCount(h, w, o.tile, o.overlap), calls = o.steps * tiles;
+        int[] denoised = {0}, decoded = {0};
+        Denoiser experts = model.sampling();
+        Denoiser counted = o.progress == null ? experts : (zt, cond, t) -> {
+            Tensor eps = experts.predictNoise(zt, cond, t);
+            o.progress.update(Phase.SAMPLING, ++denoised[0], calls);
+            return eps;
+        };
+        float[] out;                                              // the decoded image in [-1, 1], cropped, until the end
         ChannelMoments moments = new ChannelMoments(3);
         try (GradMode off = GradMode.off(); Scope scope = Scope.open()) {
             Tensor condition = toTensor(resized(padded, ph, pw, h, w), h, w);
             DdimSampler sampler = new DdimSampler(SamplingPlan.uniform(NoiseSchedule.ldmLinear(), o.steps, o.sampler.eta));
-            DdimSampler.Progress progress = o.progress == null ? null : (done, steps) -> o.progress.update(done, total);
-            Tensor z = sampler.sample(new TiledDenoiser(model.sampling(), o.tile, o.overlap), condition,
-                    new int[] {1, c.unet().outChannels(), h, w}, new Philox(o.seed), progress);
+            Tensor z = sampler.sample(new TiledDenoiser(counted, o.tile, o.overlap), condition,
+                    new int[] {1, c.unet().outChannels(), h, w}, new Philox(o.seed), null);
             condition.release();
+            out = new float[3 * outH * outW];                     // made after sampling, whose temporaries are gone by now
+            float[] result = out;
             TiledDecode.decode(z, lf, o.tile, o.overlap,
                     (y0, y1, x0, x1) -> toTensor(MatlabResize.resizeRegion(padded, 3, ph, pw, hrH, hrW, y0, y1, x0, x1), y1 - y0, x1 - x0),
                     (zt, lt) -> firstStage.decode(zt, firstStage.lrFeatures(lt)),
-                    o.progress == null ? null : () -> o.progress.update(o.steps + ++decoded[0], total),
+                    o.progress == null ? null : () -> o.progress.update(Phase.DECODING, ++decoded[0], tiles),
                     (y0, count, planes, width, values) -> {
                         // keep the rows and columns of the unpadded output
                         int rows = Math.min(count, outH - y0);
                         for (int p = 0; p < 3 && rows > 0; p++) {
                             for (int r = 0; r < rows; r++) {
                                 int src = (p * count + r) * width, dst = (p * outH + y0 + r) * outW;
-                                System.arraycopy(values, src, out, dst, outW);
+                                System.arraycopy(values, src, result, dst, outW);
                                 moments.add(p, values, src, outW);
                             }
                         }
