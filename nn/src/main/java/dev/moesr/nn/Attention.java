@@ -28,26 +28,27 @@ public final class Attention {
             throw new IllegalArgumentException("attention needs queries [b, n, C], keys [b, C, m], values [b, Cv, m]; got "
                     + queries.shape() + ", " + keys.shape() + ", " + values.shape());
         }
-        float scale = (float) (1.0 / Math.sqrt(c));
+        // the scale goes on the queries (n x C values), not on the scores (n x m): one pass less over the largest tensor
+        Tensor scaled = queries.mul((float) (1.0 / Math.sqrt(c)));
         long perQuery = (long) b * Math.max(1, m);
         int chunk = (int) Math.max(1, Math.min(n, maxScores / perQuery));
         int blocks = Math.max(1, (n + chunk - 1) / chunk);
         Tensor[] parts = new Tensor[blocks];
         for (int i = 0; i < blocks; i++) {
-            Tensor qi = blocks == 1 ? queries : queries.slice(1, i * chunk, Math.min(n, (i + 1) * chunk));
+            Tensor qi = blocks == 1 ? scaled : scaled.slice(1, i * chunk, Math.min(n, (i + 1) * chunk));
             if (GradMode.isEnabled()) {
-                parts[i] = attendBlock(qi, keys, values, scale);    // the temporaries live until backward
+                parts[i] = attendBlock(qi, keys, values);           // the temporaries live until backward
             } else {
                 try (Scope s = Scope.open()) {
-                    parts[i] = s.keep(attendBlock(qi, keys, values, scale));
+                    parts[i] = s.keep(attendBlock(qi, keys, values));
                 }
             }
         }
         return blocks == 1 ? parts[0] : Tensor.cat(2, parts);
     }
 
-    private static Tensor attendBlock(Tensor qi, Tensor keys, Tensor values, float scale) {
-        Tensor weights = qi.matmul(keys).mul(scale).softmax(2);      // [b, rows, m]: each query's weights over all keys
+    private static Tensor attendBlock(Tensor scaledQueries, Tensor keys, Tensor values) {
+        Tensor weights = scaledQueries.matmul(keys).softmax(2);      // [b, rows, m]: each query's weights over all keys
         return values.matmul(weights.transpose(1, 2));               // [b, Cv, rows]
     }
 }
