@@ -10,6 +10,7 @@ import dev.moesr.app.image.ImageException;
 import dev.moesr.app.image.ImageFiles;
 import dev.moesr.app.infer.SuperResolver;
 import dev.moesr.app.infer.SuperResolver.Sampler;
+import dev.moesr.nn.io.AtomicFiles;
 import dev.moesr.tensor.Device;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -220,6 +221,19 @@ public final class InferCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Creates (and deletes) a file in {@code dir}: permission bits alone do not say whether a file
+     * can be made there (root ignores them; read-only file systems, ACLs and special file systems
+     * refuse regardless).
+     */
+    static void checkWritable(Path dir) throws ImageException {
+        try {
+            Files.delete(AtomicFiles.newTemporarySibling(dir.resolve("write-check")));
+        } catch (IOException e) {
+            throw new ImageException(dir + ": the output folder is not writable (" + e.getClass().getSimpleName() + "); choose another --output", e);
+        }
+    }
+
     /** Creates the output folders and checks that they can be written, before the (long) sampling starts. */
     private static void prepareOutputFolders(List<Job> jobs) throws ImageException {
         for (Job j : jobs) {
@@ -229,7 +243,7 @@ public final class InferCommand implements Callable<Integer> {
             } catch (IOException e) {
                 throw new ImageException(dir + ": cannot create the output folder (" + e.getMessage() + ")", e);
             }
-            if (!Files.isWritable(dir)) throw new ImageException(dir + ": the output folder is not writable");
+            checkWritable(dir);
             if (Files.isDirectory(j.target)) throw new ImageException(j.target + ": is a folder; give an output file name");
         }
     }
