@@ -82,7 +82,8 @@ final class CpuReduce {
 
     /**
      * Row-wise softmax of a rows x cols matrix. The row maximum is subtracted before exp so that
-     * large inputs do not overflow; the normaliser is summed in double.
+     * large inputs do not overflow; exp is a float exponential ({@link ExpKernel}) and the
+     * normaliser is summed in double.
      */
     static void softmax(CpuStorage x, CpuStorage out, int rows, int cols, boolean log) {
         float[] xv = x.data, ov = out.data;
@@ -101,12 +102,8 @@ final class CpuReduce {
                     double logSum = Math.log(sum);
                     for (int c = 0; c < cols; c++) ov[oi + c] = (float) ((xv[xi + c] - shift) - logSum);
                 } else {
-                    // exp once per element: park it in the output, then scale
-                    for (int c = 0; c < cols; c++) {
-                        float e = (float) Math.exp(xv[xi + c] - shift);
-                        ov[oi + c] = e;
-                        sum += e;
-                    }
+                    // exp once per element (float, vectorised): park it in the output, then scale
+                    sum = ExpKernel.best().expShifted(xv, xi, ov, oi, cols, (float) shift);
                     float inv = (float) (1 / sum);
                     for (int c = 0; c < cols; c++) ov[oi + c] *= inv;
                 }
