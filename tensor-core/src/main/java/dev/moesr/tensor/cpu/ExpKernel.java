@@ -3,7 +3,7 @@ package dev.moesr.tensor.cpu;
 /**
  * exp(x - shift) over a run of a float array, in float precision, returning the sum of the
  * results (accumulated in double): the inner loop of softmax. The Vector API version uses the
- * JIT's vectorised float exponential (within an ulp or two of the exact value) and is several
+ * vectorised float exponential of {@link VectorMath} (within an ulp or two of the exact value) and is several
  * times faster than the double-precision scalar exponential, which made softmax the largest
  * cost of the VQ decoder's attention on the CPU.
  */

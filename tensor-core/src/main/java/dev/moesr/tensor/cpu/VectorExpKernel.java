@@ -5,7 +5,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** {@link ExpKernel} on the Vector API; the tail goes through a masked vector. */
+/** {@link ExpKernel} on the Vector API with {@link VectorMath#exp} (reproducible); the tail goes through a masked vector. */
 final class VectorExpKernel extends ExpKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
@@ -13,13 +13,13 @@ final class VectorExpKernel extends ExpKernel {
         double sum = 0;
         int k = 0;
         for (int full = S.loopBound(len); k < full; k += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, src, sOff + k).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, src, sOff + k).sub(shift));
             e.intoArray(dst, dOff + k);
             sum += e.reduceLanes(VectorOperators.ADD);   // a vector's worth in float, then into the double total
         }
         if (k < len) {
             VectorMask<Float> m = S.indexInRange(k, len);
-            FloatVector e = FloatVector.fromArray(S, src, sOff + k, m).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, src, sOff + k, m).sub(shift));
             e.intoArray(dst, dOff + k, m);
             sum += e.reduceLanes(VectorOperators.ADD, m);
         }

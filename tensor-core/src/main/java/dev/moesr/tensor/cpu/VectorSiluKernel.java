@@ -6,7 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link SiluKernel} on the Vector API (its EXP is the JIT's vectorised float exponential). The
+ * {@link SiluKernel} on the Vector API, with {@link VectorMath#exp} (reproducible in every JIT state). The
  * tail goes through a masked vector, so every position gets the same arithmetic.
  */
 final class VectorSiluKernel extends SiluKernel {
@@ -33,12 +33,12 @@ final class VectorSiluKernel extends SiluKernel {
     }
 
     private static FloatVector silu(FloatVector x) {
-        return x.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+        return x.div(VectorMath.exp(x.neg()).add(1f));
     }
 
     /** silu'(x) = s (1 + x (1 - s)), s = 1 / (1 + exp(-x)). */
     private static FloatVector siluGrad(FloatVector x) {
-        FloatVector s = FloatVector.broadcast(S, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+        FloatVector s = FloatVector.broadcast(S, 1f).div(VectorMath.exp(x.neg()).add(1f));
         return s.mul(x.mul(FloatVector.broadcast(S, 1f).sub(s)).add(1f));
     }
 }
