@@ -87,8 +87,8 @@ public final class Main implements Runnable {
     static final int DEFAULT_HEAP_PERCENT = 75;
 
     static boolean setsHeapSize(String jvmArg) {
-        return jvmArg.startsWith("-Xmx") || jvmArg.startsWith("-XX:MaxHeapSize") || jvmArg.startsWith("-XX:MaxRAM")
-                || jvmArg.startsWith("-XX:MaxRAMPercentage") || jvmArg.startsWith("-XX:MaxRAMFraction");
+        // -XX:MaxRAM covers MaxRAMPercentage and MaxRAMFraction too
+        return jvmArg.startsWith("-Xmx") || jvmArg.startsWith("-XX:MaxHeapSize") || jvmArg.startsWith("-XX:MaxRAM");
     }
 
     static boolean choosesCollector(String jvmArg) {

@@ -11,7 +11,7 @@ import java.util.Map;
  * LinkedHashMaps (duplicate keys are an error), arrays Lists, integers Longs, other numbers
  * Doubles, and true/false/null Booleans and null.
  */
-final class Json {
+public final class Json {
     private static final int MAX_DEPTH = 64;
 
     private final String s;
@@ -240,7 +240,8 @@ final class Json {
         }
     }
 
-    private static void writeString(String str, StringBuilder sb) {
+    /** Appends {@code str} as a JSON string literal (quotes, escapes, control characters as \\u escapes). */
+    public static void writeString(String str, StringBuilder sb) {
         sb.append('"');
         for (int i = 0; i < str.length(); i++) {
             char c = str.charAt(i);

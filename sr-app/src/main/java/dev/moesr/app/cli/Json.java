@@ -23,7 +23,7 @@ public final class Json {
         if (v == null) {
             sb.append("null");
         } else if (v instanceof String s) {
-            string(sb, s);
+            dev.moesr.nn.io.Json.writeString(s, sb);
         } else if (v instanceof Double || v instanceof Float) {
             double d = ((Number) v).doubleValue();
             if (!Double.isFinite(d)) sb.append("null");
@@ -41,7 +41,7 @@ public final class Json {
             while (it.hasNext()) {
                 Map.Entry<?, ?> e = it.next();
                 pad(sb, indent + 1);
-                string(sb, String.valueOf(e.getKey()));
+                dev.moesr.nn.io.Json.writeString(String.valueOf(e.getKey()), sb);
                 sb.append(": ");
                 write(sb, e.getValue(), indent + 1);
                 sb.append(it.hasNext() ? ",\n" : "\n");
@@ -74,25 +74,6 @@ public final class Json {
 
     private static void pad(StringBuilder sb, int indent) {
         sb.append("  ".repeat(indent));
-    }
-
-    private static void string(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
-                }
-            }
-        }
-        sb.append('"');
     }
 
     /** A list of any values (List.of refuses nulls, which JSON results need). */
