@@ -53,6 +53,21 @@ class BenchCommandTest {
     }
 
     @Test
+    void groupNormTimesFusedAndComposedInOneRunAndPrintsTheirRatio() {
+        String[] r = run("bench", "groupnorm", "--channels", "8", "--size", "6", "--groups", "2", "--reps", "3", "--warmup", "1",
+                "--warmup-seconds", "0", "--json");
+        assertEquals("0", r[0], r[2]);
+        String[] lines = r[1].trim().split("\n");
+        assertEquals(3, lines.length, r[1]);
+        assertTrue(lines[0].contains("\"op\": \"groupnorm+silu fused\"") && lines[1].contains("\"op\": \"groupnorm+silu composed\""), r[1]);
+        double ratio = number(lines[2], "composed_over_fused");
+        assertEquals(number(lines[1], "ms") / number(lines[0], "ms"), ratio, 0.02 * ratio + 1e-3, r[1]);
+        String[] bad = run("bench", "groupnorm", "--channels", "6", "--groups", "4");
+        assertEquals("2", bad[0]);
+        assertTrue(bad[2].contains("divisible"), bad[2]);
+    }
+
+    @Test
     void conv2dTakesItsShapeFromOptions() {
         String[] r = run("bench", "conv2d", "--in-channels", "4", "--out-channels", "6", "--height", "9", "--width", "7",
                 "--stride", "2", "--groups", "2", "--reps", "2", "--warmup", "0", "--warmup-seconds", "0", "--json");
@@ -69,6 +84,6 @@ class BenchCommandTest {
         assertEquals("2", device[0]);
         assertTrue(device[2].contains("unknown device 'tpu'"), device[2]);
         String[] none = run("bench");
-        assertTrue(!none[0].equals("0") && none[2].contains("matmul or conv2d"), none[2]);
+        assertTrue(!none[0].equals("0") && none[2].contains("matmul, conv2d or groupnorm"), none[2]);
     }
 }
