@@ -15,18 +15,7 @@ abstract class ExpKernel {
     static ExpKernel best() { return Holder.BEST; }
 
     private static final class Holder {
-        static final ExpKernel BEST = choose();
-
-        private static ExpKernel choose() {
-            if (Boolean.getBoolean("moesr.scalar")) return Scalar.INSTANCE;
-            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return Scalar.INSTANCE;
-            try {
-                // loaded by name so that this class links without the module
-                return (ExpKernel) Class.forName("dev.moesr.tensor.cpu.VectorExpKernel").getDeclaredConstructor().newInstance();
-            } catch (ReflectiveOperationException | LinkageError e) {
-                return Scalar.INSTANCE;
-            }
-        }
+        static final ExpKernel BEST = VectorKernels.choose(ExpKernel.class, "VectorExpKernel", Scalar.INSTANCE);
     }
 
     /** One element at a time, with Math.exp rounded to float. */

@@ -55,17 +55,6 @@ abstract class MicroKernel {
     static boolean vectorized() { return Holder.BEST != ScalarMicroKernel.INSTANCE; }
 
     private static final class Holder {
-        static final MicroKernel BEST = choose();
-
-        private static MicroKernel choose() {
-            if (Boolean.getBoolean("moesr.scalar")) return ScalarMicroKernel.INSTANCE;
-            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return ScalarMicroKernel.INSTANCE;
-            try {
-                // loaded by name so that this class links without the module
-                return (MicroKernel) Class.forName("dev.moesr.tensor.cpu.VectorMicroKernel").getDeclaredConstructor().newInstance();
-            } catch (ReflectiveOperationException | LinkageError e) {
-                return ScalarMicroKernel.INSTANCE;
-            }
-        }
+        static final MicroKernel BEST = VectorKernels.choose(MicroKernel.class, "VectorMicroKernel", ScalarMicroKernel.INSTANCE);
     }
 }

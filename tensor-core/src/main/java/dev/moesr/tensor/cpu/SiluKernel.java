@@ -22,18 +22,7 @@ abstract class SiluKernel {
     static SiluKernel best() { return Holder.BEST; }
 
     private static final class Holder {
-        static final SiluKernel BEST = choose();
-
-        private static SiluKernel choose() {
-            if (Boolean.getBoolean("moesr.scalar")) return Scalar.INSTANCE;
-            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return Scalar.INSTANCE;
-            try {
-                // loaded by name so that this class links without the module
-                return (SiluKernel) Class.forName("dev.moesr.tensor.cpu.VectorSiluKernel").getDeclaredConstructor().newInstance();
-            } catch (ReflectiveOperationException | LinkageError e) {
-                return Scalar.INSTANCE;
-            }
-        }
+        static final SiluKernel BEST = VectorKernels.choose(SiluKernel.class, "VectorSiluKernel", Scalar.INSTANCE);
     }
 
     /** The same formulas one element at a time, with Math.exp rounded to float. */
