@@ -138,13 +138,9 @@ final class BenchRunner {
             return sb.append('}').toString();
         }
         if (v instanceof String s) {
-            StringBuilder sb = new StringBuilder("\"");
-            for (char c : s.toCharArray()) {
-                if (c == '"' || c == '\\') sb.append('\\').append(c);
-                else if (c < 0x20) sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                else sb.append(c);
-            }
-            return sb.append('"').toString();
+            StringBuilder sb = new StringBuilder();
+            dev.moesr.nn.io.Json.writeString(s, sb);
+            return sb.toString();
         }
         if (v instanceof Double d) {
             if (d.isNaN() || d.isInfinite()) return "null";
