@@ -64,6 +64,15 @@ final class Gpu {
         assertClose(what, ref.toFloatArray(), got.toFloatArray(), tol);
     }
 
+    /** Bit-for-bit equality, except that a NaN matches any NaN (signed zeros and infinities must match). */
+    static void assertBitsOrBothNaN(String what, float[] ref, float[] got) {
+        assertEquals(ref.length, got.length, what + ": length");
+        for (int i = 0; i < ref.length; i++) {
+            boolean same = Float.isNaN(ref[i]) ? Float.isNaN(got[i]) : Float.floatToRawIntBits(ref[i]) == Float.floatToRawIntBits(got[i]);
+            if (!same) fail(what + ": differs at " + i + " of " + ref.length + ": cpu " + ref[i] + ", gpu " + got[i]);
+        }
+    }
+
     /** Bit-for-bit equality (for kernels that must compute exactly what the CPU computes). */
     static void assertBits(String what, float[] ref, float[] got) {
         assertEquals(ref.length, got.length, what + ": length");

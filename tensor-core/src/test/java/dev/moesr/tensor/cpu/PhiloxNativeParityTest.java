@@ -28,16 +28,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Skipped, saying why, when no compiler (or no GPU) is found.
  */
 class PhiloxNativeParityTest {
-    private static final Path HEADER_DIR = Path.of("..", "native").toAbsolutePath().normalize();
-    private static final Path DUMP_SOURCE = Path.of("src", "test", "native", "philox_dump.cpp").toAbsolutePath();
-    private static final Path DEVICE_CHECK_SOURCE = Path.of("src", "test", "native", "philox_device_check.cu").toAbsolutePath();
+    /** The tensor-core module: the working directory under Maven, a subfolder of it when run from the project root (GPU machine). */
+    private static final Path MODULE = Files.isDirectory(Path.of("src", "test", "native")) ? Path.of("") : Path.of("tensor-core");
+    private static final Path HEADER_DIR = MODULE.resolve("..").resolve("native").toAbsolutePath().normalize();
+    private static final Path DUMP_SOURCE = MODULE.resolve(Path.of("src", "test", "native", "philox_dump.cpp")).toAbsolutePath();
+    private static final Path DEVICE_CHECK_SOURCE = MODULE.resolve(Path.of("src", "test", "native", "philox_device_check.cu")).toAbsolutePath();
 
     @TempDir static Path work;
     private static Path dump;
 
     @BeforeAll
     static void build() throws Exception {
-        Assumptions.assumeTrue(Files.exists(HEADER_DIR.resolve("philox.cuh")), "native/philox.cuh not found at " + HEADER_DIR + "; run from the tensor-core module");
+        Assumptions.assumeTrue(Files.exists(HEADER_DIR.resolve("philox.cuh")), "native/philox.cuh not found at " + HEADER_DIR + "; run from the tensor-core module or the project root");
         dump = work.resolve("philox_dump");
         List<List<String>> compilers = List.of(
                 List.of("nvcc", "-O2", "-x", "cu", "-I" + HEADER_DIR, "-o", dump.toString(), DUMP_SOURCE.toString()),

@@ -30,7 +30,10 @@ public final class Gen {
         return LongStream.range(0, n).mapToObj(i -> base + i * 0xBF58476D1CE4E5B9L);
     }
 
-    public int nextInt(int lo, int hiInclusive) { return lo + r.nextInt(hiInclusive - lo + 1); }
+    public int nextInt(int lo, int hiInclusive) {
+        long span = (long) hiInclusive - lo + 1;   // long: [0, Integer.MAX_VALUE] has 2^31 values
+        return span <= Integer.MAX_VALUE ? lo + r.nextInt((int) span) : (int) (lo + r.nextLong(span));
+    }
 
     public double nextDouble(double lo, double hi) { return lo + (hi - lo) * r.nextDouble(); }
 
