@@ -55,19 +55,45 @@ extern "C" __global__ void moesr_group_norm_stats(const float* x, float* mean, f
     }
 }
 
+// The elementwise passes go over (row, chunk) pairs, one block each (grid-stride over pairs):
+// a row is one (sample, channel) run of `spatial` floats, a chunk `chunkLen` of them. The row's
+// mean, scale and shift are read once per block, with no integer division per element.
+// With vec (spatial % 4 == 0, chunkLen % 4 == 0, x, out and gradients 16-byte aligned) each thread moves float4s.
+#define MOESR_GN_ROW_PAIRS(rows, spatial, chunkLen)                                              \
+    long long chunks = ((spatial) + (chunkLen) - 1) / (chunkLen);                               \
+    for (long long pair = blockIdx.x; pair < (rows) * chunks; pair += gridDim.x)
+
 // out = [silu](a) for every element; weight and bias may be null (1 and 0).
 extern "C" __global__ void moesr_group_norm_apply(const float* x, const float* weight, const float* bias,
                                                   const float* mean, const float* rstd, float* out,
-                                                  long long total, long long spatial, int channels, int perGroup, int silu) {
-    MOESR_GRID_STRIDE(i, total) {
-        long long row = i / spatial;   // sample * channels + channel
+                                                  long long rows, long long spatial, long long chunkLen,
+                                                  int channels, int perGroup, int silu, int vec) {
+    MOESR_GN_ROW_PAIRS(rows, spatial, chunkLen) {
+        long long row = pair / chunks, start = (pair - row * chunks) * chunkLen;
+        long long end = start + chunkLen < spatial ? start + chunkLen : spatial;
         int c = (int)(row % channels);
         long long grp = row / perGroup;
-        float r = rstd[grp];
+        float mu = mean[grp], r = rstd[grp];
         float scale = weight ? __fmul_rn(r, weight[c]) : r;
         float shift = bias ? bias[c] : 0.0f;
-        float a = moesr_gn_pre(__fsub_rn(x[i], mean[grp]), scale, shift);
-        out[i] = silu ? moesr_gn_silu(a) : a;
+        const float* xr = x + row * spatial;
+        float* yr = out + row * spatial;
+        if (vec) {
+            const float4* x4 = reinterpret_cast<const float4*>(xr);
+            float4* y4 = reinterpret_cast<float4*>(yr);
+            for (long long k = start / 4 + threadIdx.x; k < end / 4; k += blockDim.x) {
+                float4 v = x4[k];
+                float a0 = moesr_gn_pre(__fsub_rn(v.x, mu), scale, shift), a1 = moesr_gn_pre(__fsub_rn(v.y, mu), scale, shift);
+                float a2 = moesr_gn_pre(__fsub_rn(v.z, mu), scale, shift), a3 = moesr_gn_pre(__fsub_rn(v.w, mu), scale, shift);
+                if (silu) { a0 = moesr_gn_silu(a0); a1 = moesr_gn_silu(a1); a2 = moesr_gn_silu(a2); a3 = moesr_gn_silu(a3); }
+                y4[k] = make_float4(a0, a1, a2, a3);
+            }
+        } else {
+            for (long long k = start + threadIdx.x; k < end; k += blockDim.x) {
+                float a = moesr_gn_pre(__fsub_rn(xr[k], mu), scale, shift);
+                yr[k] = silu ? moesr_gn_silu(a) : a;
+            }
+        }
     }
 }
 
@@ -135,22 +161,30 @@ extern "C" __global__ void moesr_group_norm_backward_combine(const double* sumGa
     }
 }
 
-// Backward, step 3: gradX = rstd * (ga * w - m1 - xhat * m2), elementwise.
+// Backward, step 3: gradX = rstd * (ga * w - m1 - xhat * m2), elementwise over (row, chunk) pairs.
 extern "C" __global__ void moesr_group_norm_backward_x(const float* gradOut, const float* x, const float* weight,
                                                        const float* bias, const float* mean, const float* rstd,
                                                        const float* coef, float* gradX,
-                                                       long long total, long long spatial, int channels, int perGroup, int silu) {
-    MOESR_GRID_STRIDE(i, total) {
-        long long row = i / spatial;
+                                                       long long rows, long long spatial, long long chunkLen,
+                                                       int channels, int perGroup, int silu) {
+    MOESR_GN_ROW_PAIRS(rows, spatial, chunkLen) {
+        long long row = pair / chunks, start = (pair - row * chunks) * chunkLen;
+        long long end = start + chunkLen < spatial ? start + chunkLen : spatial;
         int c = (int)(row % channels);
         long long grp = row / perGroup;
-        float r = rstd[grp];
+        float mu = mean[grp], r = rstd[grp];
         float w = weight ? weight[c] : 1.0f;
         float scale = __fmul_rn(r, w);
         float shift = bias ? bias[c] : 0.0f;
-        float centred = __fsub_rn(x[i], mean[grp]);
-        float ga = moesr_gn_grad_pre(gradOut[i], moesr_gn_pre(centred, scale, shift), silu);
-        float inner = __fsub_rn(__fsub_rn(__fmul_rn(ga, w), coef[2 * grp]), __fmul_rn(__fmul_rn(centred, r), coef[2 * grp + 1]));
-        gradX[i] = __fmul_rn(r, inner);
+        float m1 = coef[2 * grp], m2 = coef[2 * grp + 1];
+        const float* xr = x + row * spatial;
+        const float* gr = gradOut + row * spatial;
+        float* gxr = gradX + row * spatial;
+        for (long long k = start + threadIdx.x; k < end; k += blockDim.x) {
+            float centred = __fsub_rn(xr[k], mu);
+            float ga = moesr_gn_grad_pre(gr[k], moesr_gn_pre(centred, scale, shift), silu);
+            float inner = __fsub_rn(__fsub_rn(__fmul_rn(ga, w), m1), __fmul_rn(__fmul_rn(centred, r), m2));
+            gxr[k] = __fmul_rn(r, inner);
+        }
     }
 }

@@ -122,6 +122,44 @@ extern "C" __global__ void moesr_softmax(const float* x, float* out, long long r
     }
 }
 
+// Softmax of rows of at most MOESR_SOFTMAX_PER_THREAD * blockDim.x columns, one block per row
+// (grid-stride over rows): each thread keeps its columns in registers, so x is read once and y
+// written once (the kernel above reads x three times). exp in float (expf, within 2 ulps, as
+// the CPU's float exponential), the sum in double, y = e * (float)(1 / sum) as above.
+#define MOESR_SOFTMAX_PER_THREAD 8
+extern "C" __global__ void moesr_softmax_cached(const float* x, float* out, long long rows, long long cols) {
+    for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
+        const float* xr = x + row * cols;
+        float* yr = out + row * cols;
+        float v[MOESR_SOFTMAX_PER_THREAD];
+        float m = -INFINITY;
+#pragma unroll
+        for (int k = 0; k < MOESR_SOFTMAX_PER_THREAD; k++) {
+            long long j = threadIdx.x + (long long)k * blockDim.x;
+            v[k] = j < cols ? xr[j] : -INFINITY;
+            m = moesr_jmaxf(m, v[k]);
+        }
+        m = moesr_block_max(m);
+        float shift = m == -INFINITY ? 0.0f : m;
+        double s = 0.0;
+#pragma unroll
+        for (int k = 0; k < MOESR_SOFTMAX_PER_THREAD; k++) {
+            long long j = threadIdx.x + (long long)k * blockDim.x;
+            if (j < cols) {
+                v[k] = expf(__fsub_rn(v[k], shift));
+                s += (double)v[k];
+            }
+        }
+        s = moesr_block_sum(s);
+        float inv = (float)(1.0 / s);
+#pragma unroll
+        for (int k = 0; k < MOESR_SOFTMAX_PER_THREAD; k++) {
+            long long j = threadIdx.x + (long long)k * blockDim.x;
+            if (j < cols) yr[j] = __fmul_rn(v[k], inv);
+        }
+    }
+}
+
 // Gradient of the row softmax from its output y:
 // softmax: gx = y * (g - sum(g * y)); log-softmax: gx = g - exp(y) * sum(g).
 extern "C" __global__ void moesr_softmax_backward(const float* y, const float* gradOut, float* gradIn,

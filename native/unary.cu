@@ -1,7 +1,9 @@
 // Elementwise functions of one tensor and their derivatives, with the same math as the CPU
 // reference (CpuElementwise.f and .df): evaluated in double and rounded once to float, with
 // the same formulas (the Numerical Recipes erf, the same sigmoid split), so CPU and GPU agree
-// to the last bit or one ulp. ADD_SCALAR and MUL_SCALAR are plain float operations.
+// to the last bit or one ulp. ADD_SCALAR and MUL_SCALAR are plain float operations. SIGMOID
+// and SILU, the activations on the models' hot path, are float (expf, within 2 ulps; a few ulps
+// in all): double exponentials made them compute-bound at a third of the copy bandwidth.
 #include "common.cuh"
 
 // Op codes: CudaBackend.unaryCode maps dev.moesr.tensor.backend.UnaryOp onto these; a test
@@ -61,6 +63,13 @@ static __device__ __forceinline__ double moesr_erf_nr(double x) {
     return x >= 0 ? 1.0 - erfc : erfc - 1.0;
 }
 
+// The same split in float.
+static __device__ __forceinline__ float moesr_sigmoidf(float x) {
+    if (x >= 0.0f) return __fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-x)));
+    float e = expf(x);
+    return __fdiv_rn(e, __fadd_rn(1.0f, e));
+}
+
 static __device__ __forceinline__ float moesr_unary_f(int op, float xf, float a, float b, const UnaryConsts& c) {
     double x = xf;
     double y;
@@ -72,8 +81,8 @@ static __device__ __forceinline__ float moesr_unary_f(int op, float xf, float a,
         case UOP_RSQRT: y = 1.0 / sqrt(x); break;
         case UOP_ABS: y = fabs(x); break;
         case UOP_TANH: y = tanh(x); break;
-        case UOP_SIGMOID: y = moesr_sigmoid(x); break;
-        case UOP_SILU: y = x * moesr_sigmoid(x); break;
+        case UOP_SIGMOID: return moesr_sigmoidf(xf);
+        case UOP_SILU: return __fmul_rn(xf, moesr_sigmoidf(xf));
         case UOP_SQUARE: y = x * x; break;
         case UOP_RECIPROCAL: y = 1.0 / x; break;
         case UOP_GELU_ERF: y = 0.5 * x * (1.0 + moesr_erf_nr(x * c.invSqrt2)); break;
@@ -102,8 +111,8 @@ static __device__ __forceinline__ double moesr_unary_df(int op, float xf, float 
         case UOP_RSQRT: return -0.5 / (x * sqrt(x));
         case UOP_ABS: return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0;
         case UOP_TANH: { double t = tanh(x); return 1.0 - t * t; }
-        case UOP_SIGMOID: { double s = moesr_sigmoid(x); return s * (1.0 - s); }
-        case UOP_SILU: { double s = moesr_sigmoid(x); return s * (1.0 + x * (1.0 - s)); }
+        case UOP_SIGMOID: { float s = moesr_sigmoidf(xf); return (double)__fmul_rn(s, __fsub_rn(1.0f, s)); }
+        case UOP_SILU: { float s = moesr_sigmoidf(xf); return (double)__fmul_rn(s, __fadd_rn(1.0f, __fmul_rn(xf, __fsub_rn(1.0f, s)))); }
         case UOP_SQUARE: return 2.0 * x;
         case UOP_RECIPROCAL: return -1.0 / (x * x);
         case UOP_GELU_ERF:
@@ -130,6 +139,16 @@ static __device__ __forceinline__ double moesr_unary_df(int op, float xf, float 
 extern "C" __global__ void moesr_unary(int op, const float* x, float* out, long long n, float a, float b) {
     UnaryConsts c = moesr_unary_consts();
     MOESR_GRID_STRIDE(i, n) out[i] = moesr_unary_f(op, x[i], a, b, c);
+}
+
+// The same on float4s (x and out 16-byte aligned; the host runs the scalar kernel on the tail).
+extern "C" __global__ void moesr_unary4(int op, const float4* x, float4* out, long long n4, float a, float b) {
+    UnaryConsts c = moesr_unary_consts();
+    MOESR_GRID_STRIDE(i, n4) {
+        float4 v = x[i];
+        out[i] = make_float4(moesr_unary_f(op, v.x, a, b, c), moesr_unary_f(op, v.y, a, b, c),
+                             moesr_unary_f(op, v.z, a, b, c), moesr_unary_f(op, v.w, a, b, c));
+    }
 }
 
 // gradIn[i] = gradOut[i] * f'(x[i]), the product in double, rounded once (as the CPU).

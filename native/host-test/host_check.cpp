@@ -155,6 +155,11 @@ void checkSoftmax(Rng& r, int c) {
     for (int log = 0; log < 2; log++) {
         std::vector<float> y(x.size()), gi(x.size());
         emu_launch(2, block, [&] { moesr_softmax(x.data(), y.data(), rows, cols, log); });
+        if (!log && c % 2 == 0) {   // the register-cached kernel (rows of at most 8 per thread), checked against the same reference
+            unsigned cachedBlock = 32;
+            while (cachedBlock * 8 < (unsigned)cols) cachedBlock <<= 1;
+            emu_launch(2, cachedBlock, [&] { moesr_softmax_cached(x.data(), y.data(), rows, cols); });
+        }
         emu_launch(2, block, [&] { moesr_softmax_backward(y.data(), g.data(), gi.data(), rows, cols, log); });
         for (int i = 0; i < rows; i++) {
             double m = -INFINITY, s = 0, dot = 0, gs = 0;
@@ -350,7 +355,7 @@ void checkAverage(Rng& r) {
 void checkGroupNorm(Rng& r, int c) {
     int n = r.range(1, 2), groups = r.range(1, 3), perGroup = r.range(1, 3);
     int channels = groups * perGroup;
-    long long spatial = std::vector<int>{1, 3, 17, 70}[r.range(0, 3)];
+    long long spatial = std::vector<int>{1, 3, 17, 70, 12}[r.range(0, 4)];
     bool offset = c % 5 == 4, silu = c % 2 == 1, hasW = c % 3 != 0, hasB = c % 4 != 1;
     float eps = c % 7 == 0 ? 0.1f : 1e-5f;
     long long total = n * channels * spatial, groupSize = perGroup * spatial, groupCount = (long long)n * groups;
@@ -366,11 +371,15 @@ void checkGroupNorm(Rng& r, int c) {
     std::vector<double> sumGa(n * channels), sumGaXhat(n * channels);
     std::vector<float> coef(2 * groupCount);
     emu_launch(2, block, [&] { moesr_group_norm_stats(x.data(), mean.data(), rstd.data(), groupCount, groupSize, eps); });
-    emu_launch(2, 64, [&] { moesr_group_norm_apply(x.data(), wp, bp, mean.data(), rstd.data(), y.data(), total, spatial, channels, perGroup, silu); });
+    // chunks shorter than a row (and not a multiple of the block) exercise the (row, chunk) walk; float4s when rows allow them
+    long long chunkLen = c % 2 == 0 ? 8 : 4 * 64;
+    int vec = spatial % 4 == 0 && chunkLen % 4 == 0 ? 1 : 0;
+    long long rows = (long long)n * channels;
+    emu_launch(2, 64, [&] { moesr_group_norm_apply(x.data(), wp, bp, mean.data(), rstd.data(), y.data(), rows, spatial, chunkLen, channels, perGroup, silu, vec); });
     emu_launch(2, block, [&] { moesr_group_norm_backward_rows(go.data(), x.data(), wp, bp, mean.data(), rstd.data(), sumGa.data(), sumGaXhat.data(),
                                                               (long long)n * channels, spatial, channels, perGroup, silu); });
     emu_launch(1, 32, [&] { moesr_group_norm_backward_combine(sumGa.data(), sumGaXhat.data(), wp, coef.data(), gw.data(), gb.data(), n, channels, perGroup, groupSize); });
-    emu_launch(2, 64, [&] { moesr_group_norm_backward_x(go.data(), x.data(), wp, bp, mean.data(), rstd.data(), coef.data(), gx.data(), total, spatial, channels, perGroup, silu); });
+    emu_launch(2, 64, [&] { moesr_group_norm_backward_x(go.data(), x.data(), wp, bp, mean.data(), rstd.data(), coef.data(), gx.data(), rows, spatial, chunkLen, channels, perGroup, silu); });
 
     double tol = offset ? 5e-4 : 1e-4;
     std::string name = "group norm case " + std::to_string(c) + (silu ? " silu" : "") + (offset ? " offset 1000" : "");

@@ -16,6 +16,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -286,7 +287,7 @@ public final class CudaBackend implements Backend {
 
     private void launch(String kernel, long gridBlocks, int blockThreads) {
         if (gridBlocks > Integer.MAX_VALUE) throw new IllegalArgumentException("launch of " + kernel + " needs " + gridBlocks + " blocks");
-        int r = cuLaunchKernel(function(kernel), (int) gridBlocks, 1, 1, blockThreads, 1, 1, 0, stream, args.params(), (Pointer) null);
+        int r = cuLaunchKernel(function(kernel), (int) gridBlocks, 1, 1, blockThreads, 1, 1, 0, stream, args.params(), (PointerPointer<?>) null);
         check(r, "cuLaunchKernel(" + kernel + ")");
     }
 
@@ -409,8 +410,22 @@ public final class CudaBackend implements Backend {
     @Override public synchronized void unary(UnaryOp op, Storage x, Storage out, float a, float b) {
         long n = sameLength("unary " + op, x, out);
         if (n == 0) return;
-        args().i32(unaryCode(op)).ptr(addr(x)).ptr(addr(out)).i64(n).f32(a).f32(b);
-        launchElements("moesr_unary", n);
+        long xa = addr(x), oa = addr(out), n4 = aligned16(xa, oa) ? n / 4 : 0;
+        if (n4 > 0) {
+            args().i32(unaryCode(op)).ptr(xa).ptr(oa).i64(n4).f32(a).f32(b);
+            launchElements("moesr_unary4", n4);
+        }
+        long done = 4 * n4;
+        if (done < n) {
+            args().i32(unaryCode(op)).ptr(xa + 4 * done).ptr(oa + 4 * done).i64(n - done).f32(a).f32(b);
+            launchElements("moesr_unary", n - done);
+        }
+    }
+
+    /** Whether every address is 16-byte aligned (float4 loads and stores). */
+    private static boolean aligned16(long... addresses) {
+        for (long p : addresses) if ((p & 15) != 0) return false;
+        return true;
     }
 
     @Override public synchronized void unaryBackward(UnaryOp op, Storage x, Storage gradOut, Storage gradIn, float a, float b) {
@@ -423,7 +438,22 @@ public final class CudaBackend implements Backend {
     @Override public synchronized void binary(BinaryOp op, Storage a, int[] aShape, Storage b, int[] bShape, Storage out, int[] outShape) {
         StridedLayout l = StridedLayout.of(outShape, StridedLayout.broadcastStrides(aShape, outShape), StridedLayout.broadcastStrides(bShape, outShape));
         if (l.count == 0) return;
-        args().i32(binaryCode(op)).ptr(addr(a)).ptr(addr(b)).ptr(addr(out)).i64(l.count)
+        long aa = addr(a), ba = addr(b), oa = addr(out);
+        boolean contiguous = l.rank == 1 && l.strides[0][0] == 1 && l.strides[1][0] == 1;
+        long n4 = contiguous && aligned16(aa, ba, oa) ? l.count / 4 : 0;
+        if (n4 > 0) {   // same-shape operands: float4s, then the tail below
+            args().i32(binaryCode(op)).ptr(aa).ptr(ba).ptr(oa).i64(n4);
+            launchElements("moesr_binary4", n4);
+            long done = 4 * n4, rest = l.count - done;
+            if (rest == 0) return;
+            long[] one = new long[StridedLayout.MAX_RANK], len = new long[StridedLayout.MAX_RANK];
+            one[0] = 1;
+            len[0] = rest;
+            args().i32(binaryCode(op)).ptr(aa + 4 * done).ptr(ba + 4 * done).ptr(oa + 4 * done).i64(rest).i32(1).dims(len).dims(one).dims(one);
+            launchElements("moesr_binary", rest);
+            return;
+        }
+        args().i32(binaryCode(op)).ptr(aa).ptr(ba).ptr(oa).i64(l.count)
                 .i32(l.rank).dims(l.shape).dims(l.strides[0]).dims(l.strides[1]);
         launchElements("moesr_binary", l.count);
     }
@@ -470,9 +500,19 @@ public final class CudaBackend implements Backend {
 
     @Override public synchronized void softmax(Storage x, Storage out, int rows, int cols, boolean log) {
         if ((long) rows * cols == 0) return;
+        if (!log && cols <= SOFTMAX_PER_THREAD * 1024) {   // the row fits in registers: one read of x
+            int threads = 32;
+            while ((long) threads * SOFTMAX_PER_THREAD < cols) threads <<= 1;
+            args().ptr(addr(x)).ptr(addr(out)).i64(rows).i64(cols);
+            launchRows("moesr_softmax_cached", rows, threads);
+            return;
+        }
         args().ptr(addr(x)).ptr(addr(out)).i64(rows).i64(cols).i32(log ? 1 : 0);
         launchRows("moesr_softmax", rows, rowBlock(cols));
     }
+
+    /** MOESR_SOFTMAX_PER_THREAD in native/reduce.cu. */
+    private static final int SOFTMAX_PER_THREAD = 8;
 
     @Override public synchronized void softmaxBackward(Storage y, Storage gradOut, Storage gradIn, int rows, int cols, boolean log) {
         if ((long) rows * cols == 0) return;
@@ -498,9 +538,23 @@ public final class CudaBackend implements Backend {
         args().ptr(addr(x)).ptr(addr(mean)).ptr(addr(rstd)).i64(groupCount).i64(groupSize).f32(eps);
         launchRows("moesr_group_norm_stats", groupCount, groupSize >= (1 << 16) ? 1024 : rowBlock(groupSize));
         if (total == 0) return;
-        args().ptr(addr(x)).ptr(addrOrNull(weight)).ptr(addrOrNull(bias)).ptr(addr(mean)).ptr(addr(rstd)).ptr(addr(out))
-                .i64(total).i64(spatial).i32(channels).i32(perGroup).i32(silu ? 1 : 0);
-        launchElements("moesr_group_norm_apply", total);
+        long rows = (long) n * channels, xa = addr(x), oa = addr(out);
+        boolean vec = spatial % 4 == 0 && aligned16(xa, oa);
+        args().ptr(xa).ptr(addrOrNull(weight)).ptr(addrOrNull(bias)).ptr(addr(mean)).ptr(addr(rstd)).ptr(oa)
+                .i64(rows).i64(spatial).i64(GN_CHUNK).i32(channels).i32(perGroup).i32(silu ? 1 : 0).i32(vec ? 1 : 0);
+        launchRowChunks("moesr_group_norm_apply", rows, spatial, vec ? 4 : 1);
+    }
+
+    /** Elements per block of the group norm's elementwise passes (a multiple of 4 for float4s). */
+    private static final long GN_CHUNK = 4096;
+
+    /** One block per (row, chunk of GN_CHUNK) pair, grid-stride; threads sized to the chunk's float (or float4) count. */
+    private void launchRowChunks(String kernel, long rows, long spatial, int perThreadStep) {
+        long pairs = rows * ((spatial + GN_CHUNK - 1) / GN_CHUNK);
+        long items = Math.min(spatial, GN_CHUNK) / perThreadStep;
+        int threads = 32;
+        while (threads < 256 && threads < items) threads <<= 1;
+        launch(kernel, Math.max(1, Math.min(pairs, (long) multiprocessors * 64)), threads);
     }
 
     /**
@@ -530,8 +584,8 @@ public final class CudaBackend implements Backend {
             launchElements("moesr_group_norm_backward_combine", Math.max(groupCount, channels));
             if (gradX != null && total > 0) {
                 args().ptr(addr(gradOut)).ptr(addr(x)).ptr(addrOrNull(weight)).ptr(addrOrNull(bias)).ptr(addr(mean)).ptr(addr(rstd))
-                        .ptr(coef).ptr(addr(gradX)).i64(total).i64(spatial).i32(channels).i32(perGroup).i32(silu ? 1 : 0);
-                launchElements("moesr_group_norm_backward_x", total);
+                        .ptr(coef).ptr(addr(gradX)).i64(rows).i64(spatial).i64(GN_CHUNK).i32(channels).i32(perGroup).i32(silu ? 1 : 0);
+                launchRowChunks("moesr_group_norm_backward_x", rows, spatial, 1);
             }
         } finally {
             scratch.release();   // stream order keeps the block alive for the queued kernels

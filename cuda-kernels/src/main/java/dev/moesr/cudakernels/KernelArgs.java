@@ -2,7 +2,7 @@ package dev.moesr.cudakernels;
 
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.LongPointer;
-import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * The argument list of one kernel launch, in the form cuLaunchKernel's kernelParams takes: an
@@ -17,6 +17,8 @@ final class KernelArgs implements AutoCloseable {
 
     private final BytePointer values = new BytePointer(VALUE_BYTES);
     private final LongPointer slots = new LongPointer(MAX_ARGS);
+    /** The same memory as slots, typed as the void** that cuLaunchKernel takes. */
+    private final PointerPointer<?> params = new PointerPointer<>(slots);
     private long used;
     private int count;
 
@@ -80,10 +82,15 @@ final class KernelArgs implements AutoCloseable {
     /** Where argument i's value lives (host memory), for tests. */
     long slotAddress(int i) { return slots.get(i); }
 
-    /** The kernelParams array for cuLaunchKernel. */
-    Pointer params() { return slots; }
+    /**
+     * The kernelParams array for cuLaunchKernel. Pass it as a PointerPointer: the binding's
+     * overload that takes a plain Pointer is {@code @ByPtrPtr}, so it would hand the driver the
+     * address of a pointer to this array (every launch then fails with CUDA_ERROR_INVALID_VALUE).
+     */
+    PointerPointer<?> params() { return params; }
 
     @Override public void close() {
+        params.close();
         values.close();
         slots.close();
     }
