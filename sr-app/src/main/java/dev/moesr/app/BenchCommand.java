@@ -5,17 +5,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code bench matmul|conv2d|groupnorm}: kernel throughput, median of timed repetitions after warm-up. */
+/** {@code bench matmul|conv2d|groupnorm|memory|unet}: kernel throughput, median of timed repetitions after warm-up. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {
                 "Measure kernel throughput: the median time of timed repetitions after warm-up, and GFLOP/s.",
                 "Compare with peers on the same machine with tools/bench-cpu.sh (numpy and PyTorch, same thread count)."},
-        subcommands = {MatmulBench.class, Conv2dBench.class, GroupNormBench.class})
+        subcommands = {MatmulBench.class, Conv2dBench.class, GroupNormBench.class, MemoryBench.class, UnetBench.class})
 final class BenchCommand implements Runnable {
     @Spec CommandSpec spec;
 
     @Override public void run() {
         // no kernel named: picocli prints this message and the usage above
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a kernel to measure: matmul, conv2d or groupnorm");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name what to measure: matmul, conv2d, groupnorm, memory or unet");
     }
 }

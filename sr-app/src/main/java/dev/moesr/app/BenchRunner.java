@@ -23,8 +23,16 @@ import java.util.function.Supplier;
 final class BenchRunner {
     private BenchRunner() {}
 
-    /** The measured result of one benchmark. */
-    record Result(String op, Device device, Map<String, Object> shape, double flops, double[] millis, BenchOptions o) {
+    /**
+     * The measured result of one benchmark: floating-point operations or bytes moved per run
+     * (either may be 0 when it does not apply), and extra fields for the report.
+     */
+    record Result(String op, Device device, Map<String, Object> shape, double flops, double bytes, double[] millis, BenchOptions o,
+                  Map<String, Object> extra) {
+        Result(String op, Device device, Map<String, Object> shape, double flops, double[] millis, BenchOptions o) {
+            this(op, device, shape, flops, 0, millis, o, Map.of());
+        }
+
         double median() {
             double[] s = millis.clone();
             Arrays.sort(s);
@@ -32,6 +40,8 @@ final class BenchRunner {
         }
 
         double gflops() { return flops / (median() * 1e6); }
+
+        double gbPerSecond() { return bytes / (median() * 1e6); }
 
         String json() {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -45,16 +55,22 @@ final class BenchRunner {
             m.put("reps", o.reps);
             m.put("ms", median());
             m.put("ms_min", Arrays.stream(millis).min().orElse(Double.NaN));
-            m.put("gflops", gflops());
+            if (flops > 0) m.put("gflops", gflops());
+            if (bytes > 0) m.put("gb_per_s", gbPerSecond());
+            m.putAll(extra);
             m.put("java", System.getProperty("java.version"));
             return toJson(m);
         }
 
         String sentence() {
-            return String.format(Locale.ROOT, "%s %s on %s (%d threads%s): median %.3f ms over %d runs, %.1f GFLOP/s",
+            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%s %s on %s (%d threads%s): median %.3f ms over %d runs",
                     op, toJson(shape), device, Parallel.threads(),
                     device.kind() == Device.Kind.CPU && !CpuGemm.vectorized() ? ", scalar kernels: Vector API module not loaded" : "",
-                    median(), millis.length, gflops());
+                    median(), millis.length));
+            if (flops > 0) sb.append(String.format(Locale.ROOT, ", %.1f GFLOP/s", gflops()));
+            if (bytes > 0) sb.append(String.format(Locale.ROOT, ", %.1f GB/s", gbPerSecond()));
+            extra.forEach((k, v) -> sb.append(", ").append(k).append(' ').append(v instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : v));
+            return sb.toString();
         }
     }
 

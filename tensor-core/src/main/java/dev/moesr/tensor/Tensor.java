@@ -4,6 +4,7 @@ import dev.moesr.tensor.autograd.Autograd;
 import dev.moesr.tensor.autograd.Node;
 import dev.moesr.tensor.backend.Backend;
 import dev.moesr.tensor.backend.Backends;
+import dev.moesr.tensor.backend.ProfilingBackend;
 import dev.moesr.tensor.backend.BinaryOp;
 import dev.moesr.tensor.backend.Storage;
 import dev.moesr.tensor.backend.UnaryOp;
@@ -155,7 +156,10 @@ public final class Tensor {
 
     public boolean isComplex() { return dtype == DType.C64; }
 
-    public Backend backend() { return storage.backend(); }
+    public Backend backend() {
+        // profiling wraps each backend (ProfilingBackend); storages know only the unwrapped one
+        return ProfilingBackend.enabled() ? Backends.get(storage.backend().device()) : storage.backend();
+    }
 
     public Device device() { return backend().device(); }
 

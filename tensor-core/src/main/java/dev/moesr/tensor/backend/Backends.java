@@ -14,7 +14,9 @@ public final class Backends {
 
     private Backends() {}
 
-    public static Backend cpu() { return CpuBackend.INSTANCE; }
+    private static final Backend CPU = ProfilingBackend.maybeWrap(CpuBackend.INSTANCE);
+
+    public static Backend cpu() { return CPU; }
 
     /** The backend of a concrete device or of {@code auto}; a clear error when it cannot be used. */
     public static Backend get(Device device) {
@@ -52,7 +54,7 @@ public final class Backends {
     private static Backend open(Device d) {
         String why = unavailableReason(d);
         if (why != null) throw new IllegalStateException("cannot use " + d + ": " + why);
-        return provider(d.kind()).open(d);
+        return ProfilingBackend.maybeWrap(provider(d.kind()).open(d));
     }
 
     private static BackendProvider provider(Device.Kind kind) {

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Everything a GPU session measures, in one run (device time is short): the gpu-tagged tests,
+# our kernels against PyTorch on the same card, and a paper-scale stage-1 training run.
+#
+# Here (the build machine), from the project root:
+#   ../shared/tools/device-pack && rm -f .device/lib/sr-app.jar   # the shaded jar duplicates lib/
+#   mkdir -p .gpudata/photos && cp SOME_PHOTOS.png .gpudata/photos/   # >= 512x512, for train
+# On the GPU machine, from the project root, with .device and .gpudata carried along:
+#   bash tools/gpu-session.sh
+# Logs go to $OUT (or /tmp/gpu-session); the last lines printed are a summary table.
+# Parts can be skipped: SKIP_TESTS=1, SKIP_BENCH=1, SKIP_PROFILE=1, SKIP_TRAIN=1; TEST_SECONDS bounds the tests.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+out="${OUT:-/tmp/gpu-session}"; mkdir -p "$out"
+# shellcheck disable=SC1091
+source .device/env.sh
+export MOESR_NO_RELAUNCH=1          # the packed runtime has no jdk.incubator.vector; the GPU does the work
+app=(java -Xmx48g -cp "$CP" dev.moesr.app.Main)
+
+if [ -z "${SKIP_TESTS:-}" ]; then
+  timeout "${TEST_SECONDS:-240}" bash tools/gpu-check.sh > "$out/gpu-check.txt" 2>&1
+  echo "gpu-check exit status $?" >> "$out/gpu-check.txt"
+  cat "$out/gpu-check.txt"
+fi
+
+if [ -z "${SKIP_BENCH:-}" ]; then
+  echo "== benchmarks"
+  {
+    for s in 4096 1024; do timeout 60 "${app[@]}" bench matmul --device cuda --size "$s" --json; done
+    for ch in "160 128" "320 64" "640 32"; do
+      set -- $ch
+      timeout 60 "${app[@]}" bench conv2d --device cuda --batch 9 --in-channels "$1" --out-channels "$1" --height "$2" --width "$2" --json
+    done
+    timeout 60 "${app[@]}" bench groupnorm --device cuda --json
+    timeout 90 "${app[@]}" bench memory --device cuda --floats 268435456 --json
+    timeout 90 "${app[@]}" bench unet --device cuda --mode sample --reps 20 --json
+    timeout 120 "${app[@]}" bench unet --device cuda --mode train --reps 10 --json
+  } > "$out/bench.txt" 2>&1
+  timeout 120 python3 tools/bench_gpu_peers.py > "$out/peers.txt" 2>&1
+  cat "$out/bench.txt" "$out/peers.txt"
+fi
+
+if [ -z "${SKIP_PROFILE:-}" ]; then
+  echo "== where a moesr-x8 step spends its time (every backend call timed to completion)"
+  {
+    timeout 120 java -Xmx48g -Dmoesr.profile=true -cp "$CP" dev.moesr.app.Main bench unet --device cuda --mode train --warmup 2 --warmup-seconds 0 --reps 3
+    timeout 60 java -Xmx48g -Dmoesr.profile=true -cp "$CP" dev.moesr.app.Main bench unet --device cuda --mode sample --warmup 2 --warmup-seconds 0 --reps 5
+  } > "$out/profile.txt" 2>&1
+  grep -A 25 'moesr profile' "$out/profile.txt"
+fi
+
+if [ -z "${SKIP_TRAIN:-}" ] && [ -d .gpudata/photos ]; then
+  echo "== stage-1 training, moesr-x8, batch 9, 512x512 crops"
+  timeout "${TRAIN_SECONDS:-150}" "${app[@]}" train --stage 1 --config moesr-x8 --expert 0 --data .gpudata/photos --batch 9 --steps "${TRAIN_STEPS:-8}" \
+    --device cuda --json --out /tmp/gpu-train > "$out/train.txt" 2>&1
+  echo "train exit status $?" >> "$out/train.txt"
+  tail -n 12 "$out/train.txt"
+fi
+
+echo "== summary"
+python3 - "$out" <<'PY'
+import json, os, sys
+out = sys.argv[1]
+def lines(name):
+    p = os.path.join(out, name)
+    if not os.path.exists(p): return []
+    res = []
+    for l in open(p, errors="replace"):
+        l = l.strip()
+        if l.startswith("{"):
+            try: res.append(json.loads(l))
+            except ValueError: pass
+    return res
+ours, peers = lines("bench.txt"), lines("peers.txt")
+def key(o):
+    s = o.get("shape", {})
+    return (o["op"].split(" ")[0], tuple(sorted((k, v) for k, v in s.items() if k in ("m", "c", "h", "in_channels", "height"))))
+def rate(o):
+    s = f"{o['gflops']:9.1f} GFLOP/s" if "gflops" in o else f"{o['gb_per_s']:9.1f} GB/s" if "gb_per_s" in o else ""
+    for k in ("of_copy", "images_per_second", "peak_gib"):
+        if k in o: s += f"  {k} {o[k]:.3g}"
+    return s
+for who, rows in (("ours ", ours), ("torch", peers)):
+    for o in rows:
+        if "op" in o and "ms" in o:
+            print(f"  {who} {o['op']:<26} {json.dumps(o.get('shape'))[:70]:<70} {o['ms']:9.3f} ms {rate(o)}")
+steps = [o for o in lines("train.txt") if "loss" in o and "step" in o]
+for o in steps:
+    print(f"  train step {o['step']}: loss {o['loss']:.4f}, {o.get('images_per_second', 0):.2f} images/s, peak {o.get('peak_bytes', 0)/2**30:.2f} GiB")
+PY
