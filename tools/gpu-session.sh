@@ -8,7 +8,7 @@
 # On the GPU machine, from the project root, with .device and .gpudata carried along:
 #   bash tools/gpu-session.sh
 # Logs go to $OUT (or /tmp/gpu-session); the last lines printed are a summary table.
-# Parts can be skipped: SKIP_TESTS=1, SKIP_BENCH=1, SKIP_PROFILE=1, SKIP_TRAIN=1; TEST_SECONDS bounds the tests.
+# Parts can be skipped: SKIP_TESTS=1, SKIP_BENCH=1, SKIP_INFER=1, SKIP_PROFILE=1, SKIP_TRAIN=1; TEST_SECONDS bounds the tests.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -41,18 +41,31 @@ if [ -z "${SKIP_BENCH:-}" ]; then
   cat "$out/bench.txt" "$out/peers.txt"
 fi
 
-if [ -z "${SKIP_PROFILE:-}" ]; then
-  echo "== where a moesr-x8 step spends its time (every backend call timed to completion)"
+if [ -z "${SKIP_INFER:-}" ] && [ -d .gpudata/photos ]; then
+  echo "== whole images: a 4000x3000 photo with the tiny preset, a 1000x750 one with moesr-x4 (fresh weights, 1 DDIM step)"
+  python3 - <<'PY'
+import cv2, glob
+im = cv2.imread(sorted(glob.glob(".gpudata/photos/*"))[0])
+cv2.imwrite("/tmp/photo4000x3000.png", cv2.resize(im, (4000, 3000), interpolation=cv2.INTER_CUBIC))
+cv2.imwrite("/tmp/photo1000x750.png", cv2.resize(im, (1000, 750), interpolation=cv2.INTER_AREA))
+PY
   {
-    timeout 120 java -Xmx48g -Dmoesr.profile=true -cp "$CP" dev.moesr.app.Main bench unet --device cuda --mode train --warmup 2 --warmup-seconds 0 --reps 3
-    timeout 60 java -Xmx48g -Dmoesr.profile=true -cp "$CP" dev.moesr.app.Main bench unet --device cuda --mode sample --warmup 2 --warmup-seconds 0 --reps 5
-  } > "$out/profile.txt" 2>&1
-  grep -A 25 'moesr profile' "$out/profile.txt"
+    timeout "${INFER_SECONDS:-150}" "${app[@]}" bench infer --device cuda --config tiny --input /tmp/photo4000x3000.png --json
+    timeout "${INFER_SECONDS:-150}" "${app[@]}" bench infer --device cuda --config moesr-x4 --input /tmp/photo1000x750.png --json
+  } > "$out/infer.txt" 2>&1
+  cat "$out/infer.txt"
+fi
+
+if [ -z "${SKIP_PROFILE:-}" ]; then
+  echo "== where a moesr-x8 training step spends its time (every backend call timed to completion, after warm-up)"
+  timeout 120 java -Xmx48g -Dmoesr.profile=true -cp "$CP" dev.moesr.app.Main bench unet --device cuda --mode train --warmup 3 --warmup-seconds 0 --reps 3 \
+    > "$out/profile.txt" 2>&1
+  grep -A 30 'moesr profile' "$out/profile.txt"
 fi
 
 if [ -z "${SKIP_TRAIN:-}" ] && [ -d .gpudata/photos ]; then
   echo "== stage-1 training, moesr-x8, batch 9, 512x512 crops"
-  timeout "${TRAIN_SECONDS:-150}" "${app[@]}" train --stage 1 --config moesr-x8 --expert 0 --data .gpudata/photos --batch 9 --steps "${TRAIN_STEPS:-8}" \
+  timeout "${TRAIN_SECONDS:-150}" "${app[@]}" train --stage 1 --config moesr-x8 --expert 0 --data .gpudata/photos --batch 9 --steps "${TRAIN_STEPS:-6}" \
     --device cuda --json --out /tmp/gpu-train > "$out/train.txt" 2>&1
   echo "train exit status $?" >> "$out/train.txt"
   tail -n 12 "$out/train.txt"
@@ -72,7 +85,7 @@ def lines(name):
             try: res.append(json.loads(l))
             except ValueError: pass
     return res
-ours, peers = lines("bench.txt"), lines("peers.txt")
+ours, peers = lines("bench.txt") + lines("infer.txt"), lines("peers.txt")
 def key(o):
     s = o.get("shape", {})
     return (o["op"].split(" ")[0], tuple(sorted((k, v) for k, v in s.items() if k in ("m", "c", "h", "in_channels", "height"))))
@@ -85,6 +98,9 @@ for who, rows in (("ours ", ours), ("torch", peers)):
     for o in rows:
         if "op" in o and "ms" in o:
             print(f"  {who} {o['op']:<26} {json.dumps(o.get('shape'))[:70]:<70} {o['ms']:9.3f} ms {rate(o)}")
+        elif o.get("op") == "infer":
+            print(f"  {who} infer {o['model']} {o['input']} -> {o['output']}: sampling {o['sampling_seconds']:.1f} s, decoding {o['decoding_seconds']:.1f} s, "
+                  f"device peak {o['device_peak_gib']:.2f} GiB, heap peak {o['heap_peak_gib']:.2f} GiB")
 steps = [o for o in lines("train.txt") if "loss" in o and "step" in o]
 for o in steps:
     print(f"  train step {o['step']}: loss {o['loss']:.4f}, {o.get('images_per_second', 0):.2f} images/s, peak {o.get('peak_bytes', 0)/2**30:.2f} GiB")

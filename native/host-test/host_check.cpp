@@ -370,7 +370,7 @@ void checkGroupNorm(Rng& r, int c) {
     std::vector<float> mean(groupCount, 9.f), rstd(groupCount, 9.f), y(total, 9.f), gx(total, 9.f), gw(channels, 9.f), gb(channels, 9.f);
     std::vector<double> sumGa(n * channels), sumGaXhat(n * channels);
     std::vector<float> coef(2 * groupCount);
-    emu_launch(2, block, [&] { moesr_group_norm_stats(x.data(), mean.data(), rstd.data(), groupCount, groupSize, eps); });
+    emu_launch(2, block, [&] { moesr_group_norm_stats(x.data(), mean.data(), rstd.data(), groupCount, groupSize, eps, groupSize % 4 == 0 ? 1 : 0); });
     // chunks shorter than a row (and not a multiple of the block) exercise the (row, chunk) walk; float4s when rows allow them
     long long chunkLen = c % 2 == 0 ? 8 : 4 * 64;
     int vec = spatial % 4 == 0 && chunkLen % 4 == 0 ? 1 : 0;

@@ -500,7 +500,7 @@ public final class CudaBackend implements Backend {
 
     @Override public synchronized void softmax(Storage x, Storage out, int rows, int cols, boolean log) {
         if ((long) rows * cols == 0) return;
-        if (!log && cols <= SOFTMAX_PER_THREAD * 1024) {   // the row fits in registers: one read of x
+        if (!log && cols <= SOFTMAX_PER_THREAD * 1024) {   // the block holds the row in registers: one read of x
             int threads = 32;
             while ((long) threads * SOFTMAX_PER_THREAD < cols) threads <<= 1;
             args().ptr(addr(x)).ptr(addr(out)).i64(rows).i64(cols);
@@ -535,7 +535,8 @@ public final class CudaBackend implements Backend {
         int perGroup = groupSplit(channels, groups);
         long groupCount = (long) n * groups, groupSize = perGroup * spatial, total = (long) n * channels * spatial;
         if (groupCount == 0) return;
-        args().ptr(addr(x)).ptr(addr(mean)).ptr(addr(rstd)).i64(groupCount).i64(groupSize).f32(eps);
+        args().ptr(addr(x)).ptr(addr(mean)).ptr(addr(rstd)).i64(groupCount).i64(groupSize).f32(eps)
+                .i32(groupSize % 4 == 0 && aligned16(addr(x)) ? 1 : 0);
         launchRows("moesr_group_norm_stats", groupCount, groupSize >= (1 << 16) ? 1024 : rowBlock(groupSize));
         if (total == 0) return;
         long rows = (long) n * channels, xa = addr(x), oa = addr(out);

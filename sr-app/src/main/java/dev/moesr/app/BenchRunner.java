@@ -5,6 +5,7 @@ import dev.moesr.tensor.Scope;
 import dev.moesr.tensor.Tensor;
 import dev.moesr.tensor.backend.Backend;
 import dev.moesr.tensor.backend.Backends;
+import dev.moesr.tensor.backend.ProfilingBackend;
 import dev.moesr.tensor.cpu.CpuGemm;
 import dev.moesr.tensor.cpu.Parallel;
 
@@ -111,6 +112,7 @@ final class BenchRunner {
         Backend backend = Backends.get(device);
         long warmupEnd = System.nanoTime() + (long) (o.warmupSeconds * 1e9);
         for (int i = 0; i < o.warmup || System.nanoTime() < warmupEnd; i++) once(backend, op);
+        ProfilingBackend.reset();   // with -Dmoesr.profile=true, report the timed runs only
         double[] ms = new double[o.reps];
         for (int i = 0; i < o.reps; i++) ms[i] = once(backend, op);
         return ms;

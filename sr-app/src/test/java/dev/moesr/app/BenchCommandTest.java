@@ -84,6 +84,6 @@ class BenchCommandTest {
         assertEquals("2", device[0]);
         assertTrue(device[2].contains("unknown device 'tpu'"), device[2]);
         String[] none = run("bench");
-        assertTrue(!none[0].equals("0") && none[2].contains("matmul, conv2d or groupnorm"), none[2]);
+        assertTrue(!none[0].equals("0") && none[2].contains("matmul, conv2d, groupnorm, memory, unet or infer"), none[2]);
     }
 }

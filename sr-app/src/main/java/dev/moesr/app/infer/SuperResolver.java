@@ -102,7 +102,11 @@ public final class SuperResolver implements AutoCloseable {
 
     /** Loads a model file and moves it to {@code device} (auto, cpu, cuda:N). */
     public static SuperResolver open(Path modelFile, Device device) throws IOException {
-        MoesrModel m = MoesrModel.open(modelFile);
+        return of(MoesrModel.open(modelFile), device);
+    }
+
+    /** A model built in code (freshly initialised for a benchmark, say), moved to {@code device}; released if that fails. */
+    public static SuperResolver of(MoesrModel m, Device device) {
         try {
             m.to(device);
         } catch (RuntimeException | Error e) {

@@ -69,12 +69,16 @@ public final class ProfilingBackend implements InvocationHandler {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> report(System.err), "moesr-profile-report"));
     }
 
+    /** Forgets what was timed so far (a benchmark calls it after its warm-up runs). */
+    public static void reset() { TOTALS.clear(); }
+
     /** The table: operations by total time, with calls, total, mean and share. */
     public static void report(PrintStream out) {
         List<Map.Entry<String, LongAdder[]>> rows = new ArrayList<>(TOTALS.entrySet());
         rows.sort((a, b) -> Long.compare(b.getValue()[1].sum(), a.getValue()[1].sum()));
         double all = rows.stream().mapToLong(e -> e.getValue()[1].sum()).sum();
-        out.println("moesr profile (each backend call timed to completion):");
+        if (rows.isEmpty()) return;
+        out.println("moesr profile (each backend call timed to completion; after warm-up where a benchmark ran one):");
         out.printf(Locale.ROOT, "  %-34s %9s %11s %10s %7s%n", "operation", "calls", "total ms", "mean us", "share");
         for (Map.Entry<String, LongAdder[]> e : rows) {
             long calls = e.getValue()[0].sum(), nanos = e.getValue()[1].sum();
