@@ -1,19 +1,21 @@
-// Optimiser updates, in place on parameter-sized tensors. Not part of the Backend interface
-// yet: CudaBackend exposes them as adamwStep, emaUpdate and averageInto. CPU reference: the
-// double-precision loops in OptimKernelsParityTest (and the nn module's optimisers).
+// Optimiser updates, in place on parameter-sized tensors: Backend.adamStep and .emaUpdate (used
+// by nn's Adam, AdamW and Ema), and CudaBackend.averageInto. CPU reference: CpuBackend's loops,
+// and the double-precision loops of OptimKernelsTest.
 #include "common.cuh"
 
-// One fused AdamW step (decoupled weight decay, as torch.optim.AdamW):
-//   p -= lr * weightDecay * p
+// One fused Adam step (Backend.adamStep): with decoupled weight decay (AdamW, as torch.optim.AdamW)
+//   p -= lr * weightDecay * p, else (Adam's L2 term) g += weightDecay * p; then
 //   m  = beta1 * m + (1 - beta1) * g
 //   v  = beta2 * v + (1 - beta2) * g^2
 //   p -= lr * (m / bc1) / (sqrt(v / bc2) + eps)      bc1 = 1 - beta1^t, bc2 = 1 - beta2^t
-extern "C" __global__ void moesr_adamw_step(float* param, const float* grad, float* m, float* v, long long n,
-                                            float lr, float beta1, float beta2, float eps, float weightDecay,
-                                            float bc1, float bc2) {
+extern "C" __global__ void moesr_adam_step(float* param, const float* grad, float* m, float* v, long long n,
+                                           float lr, float beta1, float beta2, float eps, float weightDecay,
+                                           float bc1, float bc2, int decoupled) {
+    float keep = decoupled ? 1.0f - lr * weightDecay : 1.0f, l2 = decoupled ? 0.0f : weightDecay;
     MOESR_GRID_STRIDE(i, n) {
-        float g = grad[i];
-        float p = param[i] * (1.0f - lr * weightDecay);
+        float p = param[i];
+        float g = grad[i] + l2 * p;
+        p *= keep;
         float mi = beta1 * m[i] + (1.0f - beta1) * g;
         float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
         m[i] = mi;
@@ -22,10 +24,9 @@ extern "C" __global__ void moesr_adamw_step(float* param, const float* grad, flo
     }
 }
 
-// Exponential moving average of weights: ema += (1 - decay) * (param - ema).
-extern "C" __global__ void moesr_ema_update(float* ema, const float* param, long long n, float decay) {
-    float w = 1.0f - decay;
-    MOESR_GRID_STRIDE(i, n) ema[i] += w * (param[i] - ema[i]);
+// Exponential moving average of weights: ema += rate * (param - ema), rate = 1 - decay.
+extern "C" __global__ void moesr_ema_update(float* ema, const float* param, long long n, float rate) {
+    MOESR_GRID_STRIDE(i, n) ema[i] += rate * (param[i] - ema[i]);
 }
 
 // out = (accumulate ? out : 0) + scale * sum_k src[k], over `count` (<= 16) tensors of n floats;

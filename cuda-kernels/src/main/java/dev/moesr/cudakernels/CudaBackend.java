@@ -857,23 +857,22 @@ public final class CudaBackend implements Backend {
      * One fused AdamW step, in place on {@code param}, {@code m} and {@code v} (see
      * native/optim.cu): decoupled weight decay, bias corrections for step {@code step} (from 1).
      */
-    public synchronized void adamwStep(Storage param, Storage grad, Storage m, Storage v, long step,
-                                       float lr, float beta1, float beta2, float eps, float weightDecay) {
-        if (step < 1) throw new IllegalArgumentException("AdamW steps count from 1, got " + step);
-        long n = sameLength("adamwStep", param, grad, m, v);
+    @Override public synchronized void adamStep(Storage param, Storage grad, Storage m, Storage v, long step,
+                                                float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled) {
+        if (step < 1) throw new IllegalArgumentException("Adam steps count from 1, got " + step);
+        long n = sameLength("adamStep", param, grad, m, v);
         if (n == 0) return;
         float bc1 = (float) (1 - Math.pow(beta1, step));
         float bc2 = (float) (1 - Math.pow(beta2, step));
         args().ptr(addr(param)).ptr(addr(grad)).ptr(addr(m)).ptr(addr(v)).i64(n)
-                .f32(lr).f32(beta1).f32(beta2).f32(eps).f32(weightDecay).f32(bc1).f32(bc2);
-        launchElements("moesr_adamw_step", n);
+                .f32(lr).f32(beta1).f32(beta2).f32(eps).f32(weightDecay).f32(bc1).f32(bc2).i32(decoupled ? 1 : 0);
+        launchElements("moesr_adam_step", n);
     }
 
-    /** ema += (1 - decay) * (param - ema), in place. */
-    public synchronized void emaUpdate(Storage ema, Storage param, float decay) {
+    @Override public synchronized void emaUpdate(Storage ema, Storage param, float rate) {
         long n = sameLength("emaUpdate", ema, param);
         if (n == 0) return;
-        args().ptr(addr(ema)).ptr(addr(param)).i64(n).f32(decay);
+        args().ptr(addr(ema)).ptr(addr(param)).i64(n).f32(rate);
         launchElements("moesr_ema_update", n);
     }
 

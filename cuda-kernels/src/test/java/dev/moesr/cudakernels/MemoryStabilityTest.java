@@ -43,7 +43,7 @@ class MemoryStabilityTest {
                 loss.backward();
                 for (int i = 0; i < params.size(); i++) {
                     Tensor p = params.get(i);
-                    gpu.adamwStep(p.storage(), p.grad().storage(), m.get(i).storage(), v.get(i).storage(), step, 1e-2f, 0.9f, 0.999f, 1e-8f, 0f);
+                    gpu.adamStep(p.storage(), p.grad().storage(), m.get(i).storage(), v.get(i).storage(), step, 1e-2f, 0.9f, 0.999f, 1e-8f, 0f, true);
                     p.zeroGrad();
                 }
                 float l = loss.item();

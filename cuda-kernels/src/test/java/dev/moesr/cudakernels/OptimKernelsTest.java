@@ -46,8 +46,9 @@ class OptimKernelsTest {
 
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
-    void adamwMatchesTheTorchUpdateRule(long seed) {
+    void adamMatchesTheTorchUpdateRules(long seed) {
         Gen g = new Gen(seed);
+        boolean decoupled = (seed & 1) == 0;   // AdamW, else Adam with an L2 term
         int n = g.nextInt(1, 3000);
         float lr = 1e-3f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, wd = 0.01f;
         double[] p = new double[n], m = new double[n], v = new double[n];
@@ -57,18 +58,20 @@ class OptimKernelsTest {
         for (int step = 1; step <= 5; step++) {
             float[] grad = g.floats(n, -1, 1);
             Storage sg = up(grad);
-            gpu.adamwStep(sp, sg, sm, sv, step, lr, b1, b2, eps, wd);
+            gpu.adamStep(sp, sg, sm, sv, step, lr, b1, b2, eps, wd, decoupled);
             double bc1 = 1 - Math.pow(b1, step), bc2 = 1 - Math.pow(b2, step);
             for (int i = 0; i < n; i++) {
-                p[i] *= 1 - (double) lr * wd;
-                m[i] = b1 * m[i] + (1 - (double) b1) * grad[i];
-                v[i] = b2 * v[i] + (1 - (double) b2) * grad[i] * grad[i];
+                double gi = decoupled ? grad[i] : grad[i] + (double) wd * p[i];
+                if (decoupled) p[i] *= 1 - (double) lr * wd;
+                m[i] = b1 * m[i] + (1 - (double) b1) * gi;
+                v[i] = b2 * v[i] + (1 - (double) b2) * gi * gi;
                 p[i] -= lr * (m[i] / bc1) / (Math.sqrt(v[i] / bc2) + eps);
             }
         }
-        assertClose("adamw parameters after 5 steps", toFloat(p), down(sp), 1e-5);
-        assertClose("adamw first moment", toFloat(m), down(sm), 1e-5);
-        assertClose("adamw second moment", toFloat(v), down(sv), 1e-4);
+        String name = decoupled ? "adamw" : "adam";
+        assertClose(name + " parameters after 5 steps", toFloat(p), down(sp), 1e-5);
+        assertClose(name + " first moment", toFloat(m), down(sm), 1e-5);
+        assertClose(name + " second moment", toFloat(v), down(sv), 1e-4);
     }
 
     @ParameterizedTest(name = "seed {0}")
@@ -79,7 +82,7 @@ class OptimKernelsTest {
         float decay = 0.999f;
         float[] e0 = g.floats(n, -1, 1), w = g.floats(n, -1, 1);
         Storage ema = up(e0), param = up(w);
-        gpu.emaUpdate(ema, param, decay);
+        gpu.emaUpdate(ema, param, (float) (1 - (double) decay));
         double[] ref = new double[n];
         for (int i = 0; i < n; i++) ref[i] = e0[i] + (1 - (double) decay) * (w[i] - e0[i]);
         assertClose("ema", toFloat(ref), down(ema), 1e-6);
@@ -101,7 +104,7 @@ class OptimKernelsTest {
     void badArgumentsAreClearErrors() {
         Storage a = up(new float[4]), b = up(new float[5]);
         assertThrows(IllegalArgumentException.class, () -> gpu.emaUpdate(a, b, 0.9f));
-        assertThrows(IllegalArgumentException.class, () -> gpu.adamwStep(a, a, a, a, 0, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f));
+        assertThrows(IllegalArgumentException.class, () -> gpu.adamStep(a, a, a, a, 0, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, true));
         assertThrows(IllegalArgumentException.class, () -> gpu.averageInto(a, List.of()));
     }
 

@@ -2,8 +2,6 @@ package dev.moesr.nn.optim;
 
 import dev.moesr.nn.InPlace;
 import dev.moesr.nn.Parameter;
-import dev.moesr.tensor.GradMode;
-import dev.moesr.tensor.Scope;
 import dev.moesr.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -63,7 +61,6 @@ public class Adam extends Optimizer {
         }
     }
 
-    @SuppressWarnings("try")   // the Scope / GradMode resources only bound a region
     @Override public void step() {
         double lr = learningRate();
         for (var e : params().entrySet()) {
@@ -72,22 +69,14 @@ public class Adam extends Optimizer {
             if (grad == null) continue;
             State s = state.get(e.getKey());
             s.step++;
-            double bias1 = 1 - Math.pow(beta1, s.step);
-            double bias2 = 1 - Math.pow(beta2, s.step);
-            try (Scope scope = Scope.open(); GradMode off = GradMode.off()) {
-                Tensor p = param.tensor();
-                Tensor g = grad;
-                if (weightDecay != 0) {
-                    if (decoupledWeightDecay) p = p.mul((float) (1 - lr * weightDecay));
-                    else g = g.add(p.mul((float) weightDecay));
-                }
-                Tensor m = s.expAvg.mul((float) beta1).add(g.mul((float) (1 - beta1)));
-                Tensor v = s.expAvgSq.mul((float) beta2).add(g.square().mul((float) (1 - beta2)));
-                Tensor denom = v.sqrt().mul((float) (1 / Math.sqrt(bias2))).add((float) eps);
-                Tensor updated = p.sub(m.div(denom).mul((float) (lr / bias1)));
-                InPlace.assign(s.expAvg, m);
-                InPlace.assign(s.expAvgSq, v);
-                InPlace.assign(param.tensor(), updated);
+            // one fused pass per parameter (Backend.adamStep): a GPU runs one kernel, not a dozen
+            Tensor p = param.tensor();
+            Tensor g = grad.device().equals(p.device()) ? grad : grad.to(p.device());
+            try {
+                p.backend().adamStep(p.storage(), g.storage(), s.expAvg.storage(), s.expAvgSq.storage(), s.step,
+                        (float) lr, (float) beta1, (float) beta2, (float) eps, (float) weightDecay, decoupledWeightDecay);
+            } finally {
+                if (g != grad) g.release();
             }
         }
     }

@@ -80,17 +80,18 @@ public class Ema extends Module {
     }
 
     /** Moves every shadow towards the current model weights; returns the decay used. */
-    @SuppressWarnings("try")   // the Scope / GradMode resources only bound a region
     public double update() {
         double d = nextDecay();
         if (numUpdates >= 0) numUpdates++;
-        float oneMinusDecay = (float) (1 - d);
-        try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
-            for (var e : shadows.entrySet()) {
-                Tensor shadow = e.getValue().tensor();
-                Tensor param = tracked.get(e.getKey()).tensor();
-                InPlace.assign(shadow, shadow.sub(shadow.sub(param).mul(oneMinusDecay)));
+        float rate = (float) (1 - d);
+        for (var e : shadows.entrySet()) {
+            Tensor shadow = e.getValue().tensor();
+            Tensor param = tracked.get(e.getKey()).tensor();
+            if (!param.device().equals(shadow.device())) {
+                throw new IllegalStateException("EMA shadow of '" + e.getKey() + "' is on " + shadow.device() + " but the weight on " + param.device()
+                        + ": move the model before creating its Ema");
             }
+            shadow.backend().emaUpdate(shadow.storage(), param.storage(), rate);   // one fused pass per weight
         }
         numUpdatesBuffer.assign(new float[] {numUpdates});
         return d;

@@ -182,4 +182,23 @@ public interface Backend {
 
     /** Orthonormal complex-to-real inverse: complex [batch, h, w/2+1] to real [batch, h, w]. */
     void irfft2(Storage x, Storage out, int batch, int h, int w);
+
+    // ---- optimiser updates (in place, on parameter-sized storages of equal length) ---------
+
+    /**
+     * One Adam step of a parameter, in place, as one pass over its elements (not the dozen tensor
+     * ops it would take composed, each a kernel launch per parameter on a GPU):
+     * <pre>
+     *   decoupled (AdamW): p = p * (1 - lr * weightDecay)     else (Adam): g = g + weightDecay * p
+     *   m = beta1 * m + (1 - beta1) * g
+     *   v = beta2 * v + (1 - beta2) * g * g
+     *   p = p - lr * (m / bc1) / (sqrt(v / bc2) + eps)          bc1 = 1 - beta1^step, bc2 = 1 - beta2^step
+     * </pre>
+     * in float, {@code step} counting from 1.
+     */
+    void adamStep(Storage param, Storage grad, Storage m, Storage v, long step,
+                  float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled);
+
+    /** ema = ema + rate * (param - ema), in place, in float; rate = 1 - decay (computed by the caller in double). */
+    void emaUpdate(Storage ema, Storage param, float rate);
 }

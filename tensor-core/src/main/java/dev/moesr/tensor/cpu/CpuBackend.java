@@ -195,4 +195,45 @@ public final class CpuBackend implements Backend {
     @Override public void irfft2(Storage x, Storage out, int batch, int h, int w) {
         CpuFft.irfft2(CpuStorage.of(x), CpuStorage.of(out), batch, h, w);
     }
+
+    // ---- optimiser updates ----------------------------------------------------------------------
+
+    @Override public void adamStep(Storage param, Storage grad, Storage m, Storage v, long step,
+                                   float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled) {
+        if (step < 1) throw new IllegalArgumentException("Adam steps count from 1, got " + step);
+        CpuStorage p = CpuStorage.of(param), g = CpuStorage.of(grad), ms = CpuStorage.of(m), vs = CpuStorage.of(v);
+        int n = sameLength("adamStep", p, g, ms, vs);
+        float bc1 = (float) (1 - Math.pow(beta1, step)), bc2 = (float) (1 - Math.pow(beta2, step));
+        float keep = decoupled ? 1f - lr * weightDecay : 1f, l2 = decoupled ? 0f : weightDecay;
+        Parallel.forRange(n, 1 << 15, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float pi = p.data[p.base + i];
+                float gi = g.data[g.base + i] + l2 * pi;
+                pi *= keep;
+                float mi = beta1 * ms.data[ms.base + i] + (1f - beta1) * gi;
+                float vi = beta2 * vs.data[vs.base + i] + (1f - beta2) * gi * gi;
+                ms.data[ms.base + i] = mi;
+                vs.data[vs.base + i] = vi;
+                p.data[p.base + i] = pi - lr * (mi / bc1) / ((float) Math.sqrt(vi / bc2) + eps);
+            }
+        });
+    }
+
+    @Override public void emaUpdate(Storage ema, Storage param, float rate) {
+        CpuStorage e = CpuStorage.of(ema), p = CpuStorage.of(param);
+        int n = sameLength("emaUpdate", e, p);
+        float w = rate;
+        Parallel.forRange(n, 1 << 16, (from, to) -> {
+            for (int i = from; i < to; i++) e.data[e.base + i] += w * (p.data[p.base + i] - e.data[e.base + i]);
+        });
+    }
+
+    private static int sameLength(String op, CpuStorage... s) {
+        for (CpuStorage x : s) {
+            if (x.length() != s[0].length()) {
+                throw new IllegalArgumentException(op + ": storages of different lengths (" + s[0].length() + " and " + x.length() + ")");
+            }
+        }
+        return (int) s[0].length();
+    }
 }
