@@ -7,6 +7,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -45,26 +46,24 @@ final class MemoryBench implements Callable<Integer> {
         Tensor images = x.reshape(n / (1 << 20), 256, 64, 64);
         Tensor w = BenchRunner.random(device, r, 256), b = BenchRunner.random(device, r, 256);
         long f = 4L * n;
-        BenchRunner.Result copy = run("copy", device, x, 2 * f, x::copy);
-        BenchRunner.print(copy, System.out);
-        BenchRunner.Result[] others = {
-                run("add", device, x, 3 * f, () -> x.add(y)),
-                run("silu", device, x, 2 * f, x::silu),
-                run("softmax rows of 1024", device, rows, 2 * f, () -> rows.softmax(1)),
-                run("groupnorm+silu 32 groups", device, images, 2 * f, () -> images.groupNormSilu(32, w, b, 1e-5f)),
-                run("sum rows of 1024", device, rows, f + f / 1024, () -> rows.sum(new int[] {1}, false)),
-        };
-        for (BenchRunner.Result res : others) {
-            res.extra().put("of_copy", res.gbPerSecond() / copy.gbPerSecond());
+        List<Op> ops = List.of(
+                new Op("copy", x, 2 * f, x::copy),
+                new Op("add", x, 3 * f, () -> x.add(y)),
+                new Op("silu", x, 2 * f, x::silu),
+                new Op("softmax rows of 1024", rows, 2 * f, () -> rows.softmax(1)),
+                new Op("groupnorm+silu 32 groups", images, 2 * f, () -> images.groupNormSilu(32, w, b, 1e-5f)),
+                new Op("sum rows of 1024", rows, f + f / 1024, () -> rows.sum(new int[] {1}, false)));
+        BenchRunner.Result copy = null;
+        for (Op op : ops) {
+            Map<String, Object> shape = new LinkedHashMap<>();
+            shape.put("dims", java.util.Arrays.toString(op.input.dims()));
+            BenchRunner.Result res = new BenchRunner.Result(op.name, device, shape, 0, op.bytes, BenchRunner.time(device, o, op.fn), o, new LinkedHashMap<>());
+            if (copy == null) copy = res;
+            else res.extra().put("of_copy", res.gbPerSecond() / copy.gbPerSecond());
             BenchRunner.print(res, System.out);
         }
         return 0;
     }
 
-    private BenchRunner.Result run(String op, Device device, Tensor input, long bytes, Supplier<Tensor> fn) {
-        Map<String, Object> shape = new LinkedHashMap<>();
-        shape.put("dims", java.util.Arrays.toString(input.dims()));
-        double[] ms = BenchRunner.time(device, o, fn);
-        return new BenchRunner.Result(op, device, shape, 0, bytes, ms, o, new LinkedHashMap<>());
-    }
+    private record Op(String name, Tensor input, long bytes, Supplier<Tensor> fn) {}
 }
