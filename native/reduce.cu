@@ -77,6 +77,33 @@ extern "C" __global__ void moesr_reduce_block(int op, const float* x, float* out
     }
 }
 
+// SUM with few outputs and long reductions (a gradient's sum of squares, a bias gradient): one
+// block per output would leave most SMs idle, so `splits` blocks share each output, block b
+// summing a contiguous range of output b / splits's reduced index space into partial[b] (in
+// double); moesr_reduce_sum_finish then adds each output's partials in order.
+extern "C" __global__ void moesr_reduce_sum_partial(const float* x, double* partial, long long nOut, long long nRed, long long splits,
+                                                    int keptRank, Dims keptShape, Dims keptStrides,
+                                                    int redRank, Dims redShape, Dims redStrides) {
+    long long chunk = (nRed + splits - 1) / splits;
+    for (long long b = blockIdx.x; b < nOut * splits; b += gridDim.x) {
+        long long o = b / splits, s = b - o * splits;
+        const float* base = x + moesr_offset(o, keptRank, keptShape, keptStrides);
+        long long lo = s * chunk, hi = lo + chunk < nRed ? lo + chunk : nRed;
+        double acc = 0.0;
+        for (long long r = lo + threadIdx.x; r < hi; r += blockDim.x) acc += base[moesr_offset(r, redRank, redShape, redStrides)];
+        double total = moesr_block_sum(acc);
+        if (threadIdx.x == 0) partial[b] = total;
+    }
+}
+
+extern "C" __global__ void moesr_reduce_sum_finish(const double* partial, float* out, long long nOut, long long splits) {
+    MOESR_GRID_STRIDE(o, nOut) {
+        double s = 0.0;
+        for (long long k = 0; k < splits; k++) s += partial[o * splits + k];
+        out[o] = (float)s;
+    }
+}
+
 // One thread per output element, for short reductions (the host picks this when nRed is small).
 extern "C" __global__ void moesr_reduce_thread(int op, const float* x, float* out, long long nOut, long long nRed,
                                                int keptRank, Dims keptShape, Dims keptStrides,

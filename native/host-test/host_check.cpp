@@ -117,21 +117,27 @@ void checkReduce(Rng& r, int c) {
                    : op <= ROP_MIN ? (at < 0 ? std::numeric_limits<float>::quiet_NaN() : best)
                    : (float)(at < 0 ? 0 : at);
         }
-        for (int variant = 0; variant < 2; variant++) {
-            if (variant == 1 && nOut > 24) continue;   // a block per output: emulated barriers are slow
-            if (variant == 1) blockReductions++;
+        for (int variant = 0; variant < 3; variant++) {
+            if (variant >= 1 && nOut > 24) continue;   // a block per output: emulated barriers are slow
+            if (variant == 2 && op != ROP_SUM) continue;   // the split sum
+            if (variant >= 1) blockReductions++;
             std::vector<float> out(nOut, 12345.f);
             Dims kShape = dims(kept), kStr = dims(strides), rShape = dims(rs), rStr = dims(strides);
             if (variant == 0) {
                 emu_launch(2, 32, [&] { moesr_reduce_thread(op, x.data(), out.data(), nOut, nRed, rank, kShape, kStr, rank, rShape, rStr); });
-            } else {
+            } else if (variant == 1) {
                 unsigned block = c % 8 == 0 ? 256 : 64;   // the backend uses 128/256; the kernel takes any power of two >= 32
                 emu_launch(2, block, [&] { moesr_reduce_block(op, x.data(), out.data(), nOut, nRed, rank, kShape, kStr, rank, rShape, rStr); });
+            } else {
+                long long splits = 1 + c % 5;   // more splits than elements leaves empty ranges: they must add 0
+                std::vector<double> partial(nOut * splits, 777.0);
+                emu_launch(3, 32, [&] { moesr_reduce_sum_partial(x.data(), partial.data(), nOut, nRed, splits, rank, kShape, kStr, rank, rShape, rStr); });
+                emu_launch(1, 32, [&] { moesr_reduce_sum_finish(partial.data(), out.data(), nOut, splits); });
             }
             for (long long o = 0; o < nOut; o++) {
                 bool ok = op == ROP_SUM ? close(out[o], ref[o], 1e-6) : same(out[o], ref[o]);
                 if (!ok) {
-                    expect(false, "reduce case " + std::to_string(c) + " op " + std::to_string(op) + (variant ? " block" : " thread") +
+                    expect(false, "reduce case " + std::to_string(c) + " op " + std::to_string(op) + (variant == 2 ? " split" : variant ? " block" : " thread") +
                            " out " + std::to_string(o) + ": got " + std::to_string(out[o]) + " want " + std::to_string(ref[o]));
                     break;
                 }

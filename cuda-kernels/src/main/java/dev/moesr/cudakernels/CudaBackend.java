@@ -490,12 +490,35 @@ public final class CudaBackend implements Backend {
         StridedLayout red = StridedLayout.of(redShape, strides);
         long nOut = kept.count, nRed = red.count;
         if (nOut == 0) return;
+        if (op == ReduceOp.SUM && nRed >= SPLIT_SUM_MIN && nOut < multiprocessors) {
+            splitSum(x, out, nOut, nRed, kept, red);
+            return;
+        }
         boolean small = nRed <= 64;
         args().i32(reduceCode(op)).ptr(addr(x)).ptr(addr(out)).i64(nOut).i64(nRed)
                 .i32(kept.rank).dims(kept.shape).dims(kept.strides[0])
                 .i32(red.rank).dims(red.shape).dims(red.strides[0]);
         if (small) launchElements("moesr_reduce_thread", nOut);
         else launchRows("moesr_reduce_block", nOut, nRed >= 4096 ? 256 : 128);
+    }
+
+    /** Reduced elements from which a SUM over fewer outputs than SMs is split across blocks. */
+    private static final long SPLIT_SUM_MIN = 1 << 15;
+
+    /** native/reduce.cu: about 8192 elements per block, at most 8 blocks per SM in all, then one pass over the partials. */
+    private void splitSum(Storage x, Storage out, long nOut, long nRed, StridedLayout kept, StridedLayout red) {
+        long splits = Math.max(2, Math.min((nRed + 8191) / 8192, (long) multiprocessors * 8 / nOut));
+        Storage partial = allocate(2 * nOut * splits);   // doubles
+        try {
+            args().ptr(addr(x)).ptr(addr(partial)).i64(nOut).i64(nRed).i64(splits)
+                    .i32(kept.rank).dims(kept.shape).dims(kept.strides[0])
+                    .i32(red.rank).dims(red.shape).dims(red.strides[0]);
+            launch("moesr_reduce_sum_partial", Math.min(nOut * splits, (long) multiprocessors * 32), 256);
+            args().ptr(addr(partial)).ptr(addr(out)).i64(nOut).i64(splits);
+            launchElements("moesr_reduce_sum_finish", nOut);
+        } finally {
+            partial.release();   // stream order keeps it alive for the queued kernels
+        }
     }
 
     @Override public synchronized void softmax(Storage x, Storage out, int rows, int cols, boolean log) {

@@ -221,6 +221,24 @@ class BackendParityTest {
         }
     }
 
+    /** Few outputs, long reductions: the sums split across blocks (a whole-tensor sum, a bias gradient). */
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void longSumsSplitAcrossBlocks(long seed) {
+        Gen g = new Gen(seed);
+        int[][] shapes = {{g.nextInt(40_000, 400_000)}, {g.nextInt(1, 9), g.nextInt(1, 40), 64, g.nextInt(60, 130)}};
+        boolean[][] masks = {{true}, {true, false, true, true}};
+        for (int c = 0; c < shapes.length; c++) {
+            int[] shape = shapes[c];
+            Pair x = up(g.floats(numel(shape), -1, 1));
+            int outN = c == 0 ? 1 : shape[1];
+            Pair o = out(outN);
+            CPU.reduce(ReduceOp.SUM, x.cpu, shape, masks[c], o.cpu);
+            gpu.reduce(ReduceOp.SUM, x.gpu, shape, masks[c], o.gpu);
+            assertClose("SUM of " + Arrays.toString(shape) + " over " + Arrays.toString(masks[c]), cpu(o), gpu(o), TOL);
+        }
+    }
+
     @Test
     void binaryNaNAndSignedZeroRules() {
         float[] a = {Float.NaN, 1f, -0f, 0f, 2f, Float.NaN};
