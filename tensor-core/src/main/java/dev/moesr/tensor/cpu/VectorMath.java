@@ -30,12 +30,16 @@ final class VectorMath {
         VectorMask<Float> over = x.compare(VectorOperators.GT, MAX), under = x.compare(VectorOperators.LT, MIN);
         VectorMask<Float> nan = x.test(VectorOperators.IS_NAN);
         FloatVector c = x.max(MIN).min(MAX);
-        FloatVector n = c.mul(LOG2E).add(ROUND).sub(ROUND);
+        FloatVector t = c.mul(LOG2E).add(ROUND);   // round(c log2 e) in the low mantissa bits of t
+        FloatVector n = t.sub(ROUND);
         FloatVector r = c.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
         FloatVector r2 = r.mul(r);
         FloatVector p = r.mul(P0).add(P1).mul(r).add(P2).mul(r).add(P3).mul(r).add(P4).mul(r).add(P5).mul(r2).add(r).add(1f);
         // 2^n as 2^a * 2^b with a = n >> 1, b = n - a: each factor stays a normal float for n in [-126, 128]
-        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
+        // n as an int from t's bits, not convert(F2I): JDK 17 does not compile that conversion for
+        // 512-bit vectors, and its fallback boxed every vector of this method (about 1 GB of garbage
+        // per second in a decoder tile)
+        IntVector ni = ((IntVector) t.reinterpretAsInts()).sub(Float.floatToRawIntBits(ROUND));
         IntVector a = ni.lanewise(VectorOperators.ASHR, 1), b = ni.sub(a);
         FloatVector e = p.mul(a.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
                 .mul(b.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
