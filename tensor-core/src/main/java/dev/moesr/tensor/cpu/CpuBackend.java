@@ -20,6 +20,8 @@ public final class CpuBackend implements Backend {
 
     private final AtomicLong inUse = new AtomicLong();
     private final AtomicLong peak = new AtomicLong();
+    /** Released arrays of allocate, reused by length. */
+    private final CpuArrayPool pool = new CpuArrayPool();
 
     private CpuBackend() {}
 
@@ -31,7 +33,7 @@ public final class CpuBackend implements Backend {
         if (floats > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("a CPU tensor holds at most 2^31 floats; " + floats + " requested (use smaller tiles or batches)");
         }
-        return track(new CpuStorage(new float[(int) floats]));
+        return track(new CpuStorage(pool.take((int) floats), true));
     }
 
     @Override public Storage upload(float[] host) { return track(new CpuStorage(host)); }
@@ -49,7 +51,10 @@ public final class CpuBackend implements Backend {
         return s;
     }
 
-    void freed(int floats) { inUse.addAndGet(-4L * floats); }
+    void freed(float[] data, boolean pooled) {
+        inUse.addAndGet(-4L * data.length);
+        if (pooled) pool.give(data);
+    }
 
     @Override public long bytesInUse() { return inUse.get(); }
 

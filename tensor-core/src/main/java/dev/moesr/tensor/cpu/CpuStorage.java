@@ -10,16 +10,23 @@ public final class CpuStorage extends Storage {
     /** Index of this storage's first float within {@link #data}. */
     public final int base;
 
-    CpuStorage(float[] data) {
+    /** Whether the array came from the backend's pool (and goes back to it when freed). */
+    private final boolean pooled;
+
+    CpuStorage(float[] data) { this(data, false); }
+
+    CpuStorage(float[] data, boolean pooled) {
         super(data.length);
         this.data = data;
         this.base = 0;
+        this.pooled = pooled;
     }
 
     private CpuStorage(CpuStorage root, long offset, long length) {
         super(root, offset, length);
         this.data = root.data;
         this.base = (int) offset;
+        this.pooled = false;   // a view never frees: its root does
     }
 
     /** The CPU storage behind {@code s}, with a clear error when a tensor from another device reaches the CPU backend. */
@@ -34,5 +41,5 @@ public final class CpuStorage extends Storage {
         return new CpuStorage((CpuStorage) root, offset, length);
     }
 
-    @Override protected void free() { CpuBackend.INSTANCE.freed(data.length); }
+    @Override protected void free() { CpuBackend.INSTANCE.freed(data, pooled); }
 }
