@@ -13,13 +13,13 @@ import java.util.Map;
  * memory; only arrays of at least {@link #MIN_FLOATS} are pooled (smaller ones are cheap), and only
  * those the backend allocated itself (an uploaded array belongs to its caller).
  *
- * <p>A reused array holds old values: {@code allocate}'s contents are undefined. With
- * {@code -Dmoesr.cpu.poison=true} (the test suites set it) reused arrays are filled with NaN, so a
- * kernel that reads its output before writing it fails its tests. {@code -Dmoesr.cpu.pool=false}
- * turns pooling off.
+ * <p>A reused array holds old values: {@code allocate}'s contents are undefined. The test suites
+ * run with {@code -Dmoesr.cpu.poison=true -Dmoesr.cpu.poolMinFloats=1}: every array is pooled and
+ * filled with NaN when reused, so a kernel that reads its output before writing it fails its
+ * tests. {@code -Dmoesr.cpu.pool=false} turns pooling off.
  */
 final class CpuArrayPool {
-    static final int MIN_FLOATS = 1 << 15;
+    static final int MIN_FLOATS = Integer.getInteger("moesr.cpu.poolMinFloats", 1 << 15);
     private static final boolean ENABLED = !"false".equals(System.getProperty("moesr.cpu.pool"));
     private static final boolean POISON = Boolean.getBoolean("moesr.cpu.poison");
 
