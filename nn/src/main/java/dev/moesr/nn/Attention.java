@@ -49,6 +49,6 @@ public final class Attention {
 
     private static Tensor attendBlock(Tensor scaledQueries, Tensor keys, Tensor values) {
         Tensor weights = scaledQueries.matmul(keys).softmax(2);      // [b, rows, m]: each query's weights over all keys
-        return values.matmul(weights.transpose(1, 2));               // [b, Cv, rows]
+        return values.matmulTransposed(weights);                     // [b, Cv, rows], no transposed copy of the weights
     }
 }

@@ -478,6 +478,9 @@ public final class Tensor {
     /** Matrix product with NumPy semantics: 1-D operands, batched operands with broadcast batch dimensions. */
     public Tensor matmul(Tensor o) { return Linalg.matmul(this, o); }
 
+    /** this @ o^T over the last two dimensions (batch dimensions broadcast), without a transposed copy of o. */
+    public Tensor matmulTransposed(Tensor o) { return Linalg.matmulTransposed(this, o); }
+
     /** x W^T over the last dimension, for a weight [out, in] (PyTorch's Linear layout); no transposed copy is made. */
     public Tensor linear(Tensor weight) { return Linalg.linear(this, weight); }
 

@@ -72,6 +72,29 @@ public final class Linalg {
         return out.reshape(shape);
     }
 
+    /**
+     * a @ b^T over the last two dimensions (a [..., m, k], b [..., n, k]), batch dimensions
+     * broadcasting as in {@link #matmul}: the transpose is a flag of the GEMM, not a copy of b.
+     */
+    @SuppressWarnings("try")   // the GradMode resource only scopes the setting
+    public static Tensor matmulTransposed(Tensor a, Tensor b) {
+        Elementwise.requireReal(a, "matmulTransposed");
+        Elementwise.requireReal(b, "matmulTransposed");
+        Elementwise.sameBackend(a, b);
+        if (a.rank() < 2 || b.rank() < 2 || a.dim(-1) != b.dim(-1)) {
+            throw new IllegalArgumentException("matmulTransposed needs a [..., m, k] and b [..., n, k] with the same k, got "
+                    + a.shape() + " and " + b.shape());
+        }
+        broadcastBatch(a, b);   // a clear message when the batches do not broadcast
+        Tensor out;
+        try (GradMode ignored = GradMode.off()) {
+            out = raw(a, false, b, true);
+        }
+        return out.recordedAs("matmulTransposed", g -> new Tensor[] {
+                a.needsGrad() ? sumToAndRelease(raw(g, false, b, false), a) : null,     // dL/da = g b
+                b.needsGrad() ? sumToAndRelease(raw(g, true, a, false), b) : null}, a, b);   // dL/db = g^T a
+    }
+
     /** The broadcast batch shape of two matmul operands (their dimensions before the last two). */
     private static int[] broadcastBatch(Tensor a, Tensor b) {
         try {

@@ -56,6 +56,38 @@ class MatmulOpTest {
         return new Ref(out.v, shape);
     }
 
+    /** a @ b^T against the reference product with b transposed in double, forward and gradients, batches broadcasting. */
+    @ParameterizedTest(name = "seed {0}") @MethodSource("cases")
+    void transposedRightOperandMatchesTheReference(long seed) {
+        Gen g = new Gen(seed);
+        int m = size(g), k = size(g), n = size(g);
+        int[] batch = g.shape(0, 2, 3);
+        int[] batchB = g.nextBoolean() ? batch : new int[0];   // sometimes one matrix for the whole batch
+        int[] as = Arrays.copyOf(batch, batch.length + 2), bs = Arrays.copyOf(batchB, batchB.length + 2);
+        as[batch.length] = m;
+        as[batch.length + 1] = k;
+        bs[batchB.length] = n;
+        bs[batchB.length + 1] = k;
+        OpCheck.of("matmulTransposed", seed).run(t -> t[0].matmulTransposed(t[1]), r -> reference(r[0], transposeLast(r[1])),
+                g.leaf(as, -1, 1), g.leaf(bs, -1, 1));
+    }
+
+    /** r with its last two dimensions swapped, in double. */
+    private static Ref transposeLast(Ref r) {
+        int[] s = r.shape.clone();
+        int rows = s[s.length - 2], cols = s[s.length - 1];
+        s[s.length - 2] = cols;
+        s[s.length - 1] = rows;
+        Ref out = Ref.zeros(s);
+        int per = rows * cols;
+        for (int b = 0; b < r.numel() / Math.max(1, per); b++) {
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < cols; j++) out.v[b * per + j * rows + i] = r.v[b * per + i * cols + j];
+            }
+        }
+        return out;
+    }
+
     private static int size(Gen g) {
         // mostly small; sometimes past the GEMM's tile and block edges
         return g.nextInt(0, 4) == 0 ? g.pick(new Integer[] {33, 65, 130}) : g.nextInt(1, 6);
