@@ -18,6 +18,8 @@ final class CpuElementwise {
                 case NEG -> { for (int i = from; i < to; i++) ov[ob + i] = -xv[xb + i]; }
                 case SQUARE -> { for (int i = from; i < to; i++) ov[ob + i] = xv[xb + i] * xv[xb + i]; }
                 case RELU -> { for (int i = from; i < to; i++) ov[ob + i] = Math.max(xv[xb + i], 0f); }
+                // a float product is exact in double, so float arithmetic gives f's result bit for bit
+                case LEAKY_RELU -> { for (int i = from; i < to; i++) { float v = xv[xb + i]; ov[ob + i] = v > 0 ? v : a * v; } }
                 default -> { for (int i = from; i < to; i++) ov[ob + i] = f(op, xv[xb + i], a, b); }
             }
         });
