@@ -8,7 +8,7 @@
 # On the GPU machine, from the project root, with .device and .gpudata carried along:
 #   bash tools/gpu-session.sh
 # Logs go to $OUT (or /tmp/gpu-session); the last lines printed are a summary table.
-# Parts can be skipped: SKIP_TESTS=1, SKIP_BENCH=1, SKIP_INFER=1, SKIP_PROFILE=1, SKIP_TRAIN=1; TEST_SECONDS bounds the tests.
+# Parts can be skipped: SKIP_TESTS=1, SKIP_BENCH=1, SKIP_JMH=1, SKIP_INFER=1, SKIP_PROFILE=1, SKIP_TRAIN=1; TEST_SECONDS bounds the tests.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -39,6 +39,14 @@ if [ -z "${SKIP_BENCH:-}" ]; then
   } > "$out/bench.txt" 2>&1
   timeout 120 python3 tools/bench_gpu_peers.py > "$out/peers.txt" 2>&1
   cat "$out/bench.txt" "$out/peers.txt"
+fi
+
+if [ -z "${SKIP_JMH:-}" ]; then
+  echo "== JMH: every CUDA kernel and library call (microseconds per synchronised call)"
+  # cuda-kernels' test classes first: each test jar on the class path has its own META-INF/BenchmarkList
+  timeout "${JMH_SECONDS:-200}" java -cp ".device/classes/cuda-kernels:$CP" org.openjdk.jmh.Main CudaKernelBenchmark \
+    -rf json -rff "$out/jmh.json" > "$out/jmh.txt" 2>&1
+  grep -A 20 '^Benchmark' "$out/jmh.txt"
 fi
 
 if [ -z "${SKIP_INFER:-}" ] && [ -d .gpudata/photos ]; then
