@@ -75,16 +75,33 @@ extern "C" __global__ void moesr_group_norm_stats(const float* x, float* mean, f
     long long chunks = ((spatial) + (chunkLen) - 1) / (chunkLen);                               \
     for (long long pair = blockIdx.x; pair < (rows) * chunks; pair += gridDim.x)
 
+// Where (row, chunk) pair `pair` lies: its row (sample * channels + channel), channel, group and
+// element range [start, end) within the row.
+struct MoesrGnChunk {
+    long long row, grp, start, end;
+    int c;
+};
+
+static __device__ __forceinline__ MoesrGnChunk moesr_gn_chunk(long long pair, long long chunks, long long spatial,
+                                                               long long chunkLen, int channels, int perGroup) {
+    MoesrGnChunk k;
+    k.row = pair / chunks;
+    k.start = (pair - k.row * chunks) * chunkLen;
+    k.end = k.start + chunkLen < spatial ? k.start + chunkLen : spatial;
+    k.c = (int)(k.row % channels);
+    k.grp = k.row / perGroup;
+    return k;
+}
+
 // out = [silu](a) for every element; weight and bias may be null (1 and 0).
 extern "C" __global__ void moesr_group_norm_apply(const float* x, const float* weight, const float* bias,
                                                   const float* mean, const float* rstd, float* out,
                                                   long long rows, long long spatial, long long chunkLen,
                                                   int channels, int perGroup, int silu, int vec) {
     MOESR_GN_ROW_PAIRS(rows, spatial, chunkLen) {
-        long long row = pair / chunks, start = (pair - row * chunks) * chunkLen;
-        long long end = start + chunkLen < spatial ? start + chunkLen : spatial;
-        int c = (int)(row % channels);
-        long long grp = row / perGroup;
+        MoesrGnChunk at = moesr_gn_chunk(pair, chunks, spatial, chunkLen, channels, perGroup);
+        long long row = at.row, start = at.start, end = at.end, grp = at.grp;
+        int c = at.c;
         float mu = mean[grp], r = rstd[grp];
         float scale = weight ? __fmul_rn(r, weight[c]) : r;
         float shift = bias ? bias[c] : 0.0f;
@@ -180,10 +197,9 @@ extern "C" __global__ void moesr_group_norm_backward_x(const float* gradOut, con
                                                        long long rows, long long spatial, long long chunkLen,
                                                        int channels, int perGroup, int silu) {
     MOESR_GN_ROW_PAIRS(rows, spatial, chunkLen) {
-        long long row = pair / chunks, start = (pair - row * chunks) * chunkLen;
-        long long end = start + chunkLen < spatial ? start + chunkLen : spatial;
-        int c = (int)(row % channels);
-        long long grp = row / perGroup;
+        MoesrGnChunk at = moesr_gn_chunk(pair, chunks, spatial, chunkLen, channels, perGroup);
+        long long row = at.row, start = at.start, end = at.end, grp = at.grp;
+        int c = at.c;
         float mu = mean[grp], r = rstd[grp];
         float w = weight ? weight[c] : 1.0f;
         float scale = __fmul_rn(r, w);

@@ -2,6 +2,7 @@ package dev.moesr.cudakernels;
 
 import dev.moesr.tensor.backend.Storage;
 import dev.moesr.tensor.testing.Gen;
+import dev.moesr.tensor.testing.OptimReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -59,14 +60,7 @@ class OptimKernelsTest {
             float[] grad = g.floats(n, -1, 1);
             Storage sg = up(grad);
             gpu.adamStep(sp, sg, sm, sv, step, lr, b1, b2, eps, wd, decoupled);
-            double bc1 = 1 - Math.pow(b1, step), bc2 = 1 - Math.pow(b2, step);
-            for (int i = 0; i < n; i++) {
-                double gi = decoupled ? grad[i] : grad[i] + (double) wd * p[i];
-                if (decoupled) p[i] *= 1 - (double) lr * wd;
-                m[i] = b1 * m[i] + (1 - (double) b1) * gi;
-                v[i] = b2 * v[i] + (1 - (double) b2) * gi * gi;
-                p[i] -= lr * (m[i] / bc1) / (Math.sqrt(v[i] / bc2) + eps);
-            }
+            OptimReference.adamStep(p, m, v, grad, step, lr, b1, b2, eps, wd, decoupled);
         }
         String name = decoupled ? "adamw" : "adam";
         assertClose(name + " parameters after 5 steps", toFloat(p), down(sp), 1e-5);
@@ -83,9 +77,7 @@ class OptimKernelsTest {
         float[] e0 = g.floats(n, -1, 1), w = g.floats(n, -1, 1);
         Storage ema = up(e0), param = up(w);
         gpu.emaUpdate(ema, param, (float) (1 - (double) decay));
-        double[] ref = new double[n];
-        for (int i = 0; i < n; i++) ref[i] = e0[i] + (1 - (double) decay) * (w[i] - e0[i]);
-        assertClose("ema", toFloat(ref), down(ema), 1e-6);
+        assertClose("ema", toFloat(OptimReference.emaUpdate(e0, w, decay)), down(ema), 1e-6);
 
         int experts = g.pick(new Integer[] {1, 4, 16, 17, 40});
         List<Storage> xs = new ArrayList<>();

@@ -4,6 +4,7 @@ import dev.moesr.tensor.backend.Backend;
 import dev.moesr.tensor.backend.Backends;
 import dev.moesr.tensor.backend.Storage;
 import dev.moesr.tensor.testing.Gen;
+import dev.moesr.tensor.testing.OptimReference;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
@@ -33,14 +34,7 @@ class CpuOptimStepsTest {
             for (int step = 1; step <= 4; step++) {
                 float[] grad = g.floats(n, -1, 1);
                 CPU.adamStep(sp, CPU.upload(grad), sm, sv, step, lr, b1, b2, eps, wd, decoupled);
-                double bc1 = 1 - Math.pow(b1, step), bc2 = 1 - Math.pow(b2, step);
-                for (int i = 0; i < n; i++) {
-                    double gi = decoupled ? grad[i] : grad[i] + (double) wd * p[i];
-                    if (decoupled) p[i] *= 1 - (double) lr * wd;
-                    m[i] = b1 * m[i] + (1 - (double) b1) * gi;
-                    v[i] = b2 * v[i] + (1 - (double) b2) * gi * gi;
-                    p[i] -= lr * (m[i] / bc1) / (Math.sqrt(v[i] / bc2) + eps);
-                }
+                OptimReference.adamStep(p, m, v, grad, step, lr, b1, b2, eps, wd, decoupled);
             }
             String name = decoupled ? "adamw" : "adam";
             assertClose(name + " parameters", p, CPU.download(sp, 0, n), 1e-5);
@@ -56,8 +50,7 @@ class CpuOptimStepsTest {
         int n = g.nextInt(1, 150_000);
         float decay = 0.999f;
         float[] e0 = g.floats(n, -1, 1), w = g.floats(n, -1, 1);
-        double[] ref = new double[n];
-        for (int i = 0; i < n; i++) ref[i] = e0[i] + (1 - (double) decay) * (w[i] - e0[i]);
+        double[] ref = OptimReference.emaUpdate(e0, w, decay);
         Storage ema = CPU.upload(e0.clone());   // upload may wrap the array
         CPU.emaUpdate(ema, CPU.upload(w), (float) (1 - (double) decay));
         assertClose("ema", ref, CPU.download(ema, 0, n), 1e-6);
