@@ -96,16 +96,10 @@ final class UnetBench implements Callable<Integer> {
         shape.put("mode", mode);
         shape.put("batch", b);
         shape.put("latent", latent);
-        Map<String, Object> extra = new LinkedHashMap<>();
-        extra.put("images_per_second", b * 1000.0 / median(ms));
-        extra.put("peak_gib", backend.peakBytes() / (double) (1L << 30));
-        BenchRunner.print(new BenchRunner.Result("unet " + mode + " step", device, shape, 0, 0, ms, o, extra), System.out);
+        BenchRunner.Result result = new BenchRunner.Result("unet " + mode + " step", device, shape, 0, 0, ms, o, new LinkedHashMap<>());
+        result.extra().put("images_per_second", b * 1000.0 / result.median());
+        result.extra().put("peak_gib", backend.peakBytes() / (double) (1L << 30));
+        BenchRunner.print(result, System.out);
         return 0;
-    }
-
-    private static double median(double[] ms) {
-        double[] s = ms.clone();
-        java.util.Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }
