@@ -8,7 +8,7 @@
 # On the GPU machine, from the project root, with .device and .gpudata carried along:
 #   bash tools/gpu-session.sh
 # Logs go to $OUT (or /tmp/gpu-session); the last lines printed are a summary table.
-# Parts can be skipped: SKIP_TESTS=1, SKIP_BENCH=1, SKIP_JMH=1, SKIP_INFER=1, SKIP_PROFILE=1, SKIP_TRAIN=1; TEST_SECONDS bounds the tests.
+# Parts can be skipped: SKIP_TESTS=1, SKIP_BENCH=1 (BENCH=unet: only the UNet steps), SKIP_JMH=1, SKIP_INFER=1, SKIP_PROFILE=1, SKIP_TRAIN=1, SKIP_STAGE2=1; TEST_SECONDS bounds the tests.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -27,6 +27,7 @@ fi
 if [ -z "${SKIP_BENCH:-}" ]; then
   echo "== benchmarks"
   {
+    if [ "${BENCH:-all}" = all ]; then
     for s in 4096 1024; do timeout 60 "${app[@]}" bench matmul --device cuda --size "$s" --json; done
     for ch in "160 128" "320 64" "640 32"; do
       set -- $ch
@@ -34,11 +35,12 @@ if [ -z "${SKIP_BENCH:-}" ]; then
     done
     timeout 60 "${app[@]}" bench groupnorm --device cuda --json
     timeout 90 "${app[@]}" bench memory --device cuda --floats 268435456 --json
+    fi
     timeout 90 "${app[@]}" bench unet --device cuda --mode sample --reps 20 --json
     timeout 120 "${app[@]}" bench unet --device cuda --mode train --reps 10 --json
   } > "$out/bench.txt" 2>&1
-  timeout 120 python3 tools/bench_gpu_peers.py > "$out/peers.txt" 2>&1
-  cat "$out/bench.txt" "$out/peers.txt"
+  [ "${BENCH:-all}" = all ] && timeout 120 python3 tools/bench_gpu_peers.py > "$out/peers.txt" 2>&1
+  cat "$out/bench.txt" "$out/peers.txt" 2>/dev/null
 fi
 
 if [ -z "${SKIP_JMH:-}" ]; then
@@ -79,6 +81,29 @@ if [ -z "${SKIP_TRAIN:-}" ] && [ -d .gpudata/photos ]; then
   tail -n 12 "$out/train.txt"
 fi
 
+if [ -z "${SKIP_STAGE2:-}" ] && [ -d .gpudata/photos ]; then
+  # Stage 2 needs a first stage and one stage-1 checkpoint per expert: one step of each is enough
+  # to measure the decoder's training step (triple generation, L1 + focal frequency + GAN losses).
+  cfg=${STAGE2_CONFIG:-moesr-x4}; crop=${STAGE2_CROP:-512}; dev=${STAGE2_DEVICE:-cuda}; runs=/tmp/gpu-stage2
+  echo "== stage-2 training, $cfg, batch ${STAGE2_BATCH:-8}, ${crop}x${crop} crops (after one step of stage 0 and of each expert)"
+  rm -rf "$runs"
+  {
+    experts=$("${app[@]}" info --config "$cfg" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("sampling_experts", 4))' || echo 4)
+    timeout 120 "${app[@]}" train --stage 0 --config "$cfg" --data .gpudata/photos --crop "$crop" --batch 1 --steps 1 --device "$dev" --out "$runs" --quiet --json
+    ckpts=()
+    for ((k = 0; k < experts; k++)); do
+      timeout 90 "${app[@]}" train --stage 1 --config "$cfg" --expert "$k" --data .gpudata/photos --crop "$crop" --batch 1 --steps 1 \
+        --first-stage "$runs/stage0.safetensors" --device "$dev" --out "$runs" --quiet --json | tail -n 1
+      ckpts+=("$runs/stage1-expert$k.safetensors")
+    done
+    timeout "${STAGE2_SECONDS:-200}" "${app[@]}" train --stage 2 --config "$cfg" --data .gpudata/photos --crop "$crop" \
+      --batch "${STAGE2_BATCH:-8}" --steps "${STAGE2_STEPS:-4}" --disc-start 2 --triples "${STAGE2_BATCH:-8}" --sampling-steps 4 \
+      --first-stage "$runs/stage0.safetensors" --expert-checkpoints "$(IFS=,; echo "${ckpts[*]}")" --device "$dev" --out "$runs" --json
+    echo "stage-2 exit status $?"
+  } > "$out/stage2.txt" 2>&1
+  tail -n 8 "$out/stage2.txt"
+fi
+
 echo "== summary"
 python3 - "$out" <<'PY'
 import json, os, sys
@@ -109,7 +134,8 @@ for who, rows in (("ours ", ours), ("torch", peers)):
         elif o.get("op") == "infer":
             print(f"  {who} infer {o['model']} {o['input']} -> {o['output']}: sampling {o['sampling_seconds']:.1f} s, decoding {o['decoding_seconds']:.1f} s, "
                   f"device peak {o['device_peak_gib']:.2f} GiB, heap peak {o['heap_peak_gib']:.2f} GiB")
-steps = [o for o in lines("train.txt") if "loss" in o and "step" in o]
-for o in steps:
-    print(f"  train step {o['step']}: loss {o['loss']:.4f}, {o.get('images_per_second', 0):.2f} images/s, peak {o.get('peak_bytes', 0)/2**30:.2f} GiB")
+for name in ("train.txt", "stage2.txt"):
+    for o in (o for o in lines(name) if "loss" in o and "steps" in o and (name == "train.txt" or "focal_frequency" in o)):
+        print(f"  {name[:-4]} step {o['step']}/{o['steps']}: loss {o['loss']:.4f}, {o.get('images_per_second', 0):.2f} images/s, "
+              f"peak {o.get('peak_bytes', 0)/2**30:.2f} GiB")
 PY
