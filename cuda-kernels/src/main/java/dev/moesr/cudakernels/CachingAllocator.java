@@ -97,6 +97,8 @@ final class CachingAllocator {
 
     long peakBytes() { return peak; }
 
+    void resetPeak() { peak = inUse; }
+
     /** Bytes of released blocks kept for reuse. */
     long bytesCached() { return cached; }
 

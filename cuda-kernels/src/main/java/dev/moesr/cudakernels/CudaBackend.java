@@ -146,6 +146,8 @@ public final class CudaBackend implements Backend {
 
     @Override public synchronized long peakBytes() { return allocator.peakBytes(); }
 
+    @Override public synchronized void resetPeakBytes() { allocator.resetPeak(); }
+
     /** Bytes of released blocks the allocator keeps for reuse. */
     public synchronized long bytesCached() { return allocator.bytesCached(); }
 

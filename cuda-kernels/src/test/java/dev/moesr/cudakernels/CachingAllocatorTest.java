@@ -75,6 +75,10 @@ class CachingAllocatorTest {
         for (long s : sizes) expectedPeak += CachingAllocator.sizeClass(s);
         assertEquals(expectedPeak, a.peakBytes());
         assertEquals(expectedPeak, a.bytesCached());
+        CachingAllocator.Block kept = a.allocate(4000);
+        a.resetPeak();   // a new phase starts its peak from what is live now
+        assertEquals(CachingAllocator.sizeClass(4000), a.peakBytes());
+        a.release(kept);
     }
 
     @Test

@@ -18,7 +18,7 @@ public final class Attention {
      * softmax(q k / sqrt(C)) applied to v, for queries [b, n, C], keys [b, C, m] and values
      * [b, Cv, m]; the result is [b, Cv, n]. Softmax rows are independent, so when b * n * m
      * exceeds {@code maxScores} the scores are made for one block of queries at a time; without
-     * a graph (inference) each block's scores are freed before the next block's are made, so a
+     * a graph (inference, or no input needs a gradient) each block's scores are freed before the next block's are made, so a
      * 128x128 attention map (16384 positions, 1 GiB of scores at once) needs 64 MiB.
      */
     @SuppressWarnings("try")
@@ -34,9 +34,11 @@ public final class Attention {
         int chunk = (int) Math.max(1, Math.min(n, maxScores / perQuery));
         int blocks = Math.max(1, (n + chunk - 1) / chunk);
         Tensor[] parts = new Tensor[blocks];
+        // a frozen attention (stage 2's decoder middle block) frees each block's scores as inference does
+        boolean recording = GradMode.isEnabled() && (queries.needsGrad() || keys.needsGrad() || values.needsGrad());
         for (int i = 0; i < blocks; i++) {
             Tensor qi = blocks == 1 ? scaled : scaled.slice(1, i * chunk, Math.min(n, (i + 1) * chunk));
-            if (GradMode.isEnabled()) {
+            if (recording) {
                 parts[i] = attendBlock(qi, keys, values);           // the temporaries live until backward
             } else {
                 try (Scope s = Scope.open()) {

@@ -42,14 +42,17 @@ public abstract class Module {
     // ---- memory of a forward pass --------------------------------------------------------------
 
     /**
-     * Runs one block of a forward pass. Without a graph (GradMode off: inference) it runs in a
-     * scope that frees the block's temporaries as soon as it returns, so a deep network holds
-     * only the activations it still needs; with a graph the temporaries must live until backward.
+     * Runs one block of a forward pass in a scope that frees the block's temporaries as soon as
+     * it returns, so a deep network holds only the activations it still needs. That holds for
+     * inference and for frozen parts of a trained model (stage 2's encoder and the decoder before
+     * the fusion layers): when the block's result needs no gradient, no graph runs through it.
+     * When it does, the temporaries move to the enclosing scope: backward needs them.
      */
     protected static Tensor block(Supplier<Tensor> f) {
-        if (GradMode.isEnabled()) return f.get();
         try (Scope s = Scope.open()) {
-            return s.keep(f.get());
+            Tensor out = f.get();
+            if (out.needsGrad()) s.keepEverything();
+            return s.keep(out);
         }
     }
 

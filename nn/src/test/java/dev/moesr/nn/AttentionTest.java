@@ -59,6 +59,30 @@ class AttentionTest {
     }
 
     @Test
+    @SuppressWarnings("try")
+    void frozenAttentionWithGradModeOnAlsoFreesEachBlock() {
+        // stage 2 runs the frozen decoder's middle attention with grad mode on: no input needs a gradient
+        Gen g = new Gen(8);
+        Tensor q = Tensor.of(g.floats(2 * 50 * 3, -2, 2), 2, 50, 3);
+        Tensor k = Tensor.of(g.floats(2 * 3 * 40, -2, 2), 2, 3, 40);
+        Tensor v = Tensor.of(g.floats(2 * 5 * 40, -1, 1), 2, 5, 40);
+        long scores = 2L * 50 * 40 * Float.BYTES;
+        try (Scope s = Scope.open()) {
+            long before = Backends.cpu().bytesInUse();
+            Tensor blocked = Attention.scaledDotProduct(q, k, v, 2 * 40 * 7);
+            long held = Backends.cpu().bytesInUse() - before;
+            assertTrue(!blocked.needsGrad() && held < scores, "held " + held + " bytes, a whole score matrix is " + scores);
+        }
+        q.requiresGrad(true);   // now a graph runs through: every block's scores and weights stay for backward
+        try (Scope s = Scope.open()) {
+            long before = Backends.cpu().bytesInUse();
+            Tensor blocked = Attention.scaledDotProduct(q, k, v, 2 * 40 * 7);
+            long held = Backends.cpu().bytesInUse() - before;
+            assertTrue(blocked.needsGrad() && held >= 2 * scores, "held " + held + " bytes, scores and weights are " + 2 * scores);
+        }
+    }
+
+    @Test
     void mismatchedShapesAreRejected() {
         Tensor q = Tensor.zeros(1, 4, 3), k = Tensor.zeros(1, 2, 5), v = Tensor.zeros(1, 2, 5);
         var e = assertThrows(IllegalArgumentException.class, () -> Attention.scaledDotProduct(q, k, v, 100));

@@ -229,4 +229,30 @@ class ModuleTest {
         assertArrayEquals(new float[] {4, 5, 6}, a.weight.tensor().toFloatArray());
         a.release();
     }
+
+    /** Runs {@code exp(2x + 1)} as one block of a forward pass. */
+    static final class ExpBlock extends Module {
+        Tensor forward(Tensor x) { return block(() -> x.mul(2f).add(1f).exp()); }
+    }
+
+    @Test
+    @SuppressWarnings("try")
+    void aBlockFreesItsTemporariesUnlessAGraphRunsThroughIt() {
+        Tensor x = Tensor.of(new float[] {0.5f, -1f, 2f}, 3);
+        try (Scope s = Scope.open()) {
+            new ExpBlock().forward(x);            // grad mode on, but nothing needs a gradient (a frozen part)
+            assertEquals(1, s.size(), "only the block's result stays");
+        }
+        x.requiresGrad(true);
+        try (Scope s = Scope.open()) {
+            Tensor y = new ExpBlock().forward(x);
+            assertEquals(3, s.size(), "2x and 2x + 1 stay for backward, with the result");
+            y.sum().backward();
+            float[] g = x.grad().toFloatArray();
+            for (int i = 0; i < 3; i++) {
+                float xi = x.toFloatArray()[i];
+                assertEquals(2 * Math.exp(2.0 * xi + 1), g[i], 1e-5 * Math.exp(2.0 * xi + 1));
+            }
+        }
+    }
 }

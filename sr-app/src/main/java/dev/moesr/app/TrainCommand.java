@@ -26,6 +26,7 @@ import dev.moesr.diffusion.train.Stage1Trainer;
 import dev.moesr.diffusion.train.TrainingCheckpoint;
 import dev.moesr.diffusion.unet.ExpertSharing;
 import dev.moesr.diffusion.unet.UNet;
+import dev.moesr.nn.InPlace;
 import dev.moesr.nn.io.SafeTensors;
 import dev.moesr.nn.io.SafeTensorsFile;
 import dev.moesr.nn.loss.Losses;
@@ -49,6 +50,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -496,6 +498,7 @@ public final class TrainCommand implements Callable<Integer> {
             log.event("triples", Map.of("made", made, "kept", triples - made));
             sampler.release();
             sampler = null;
+            backend.resetPeakBytes();   // the steps' peak_bytes: training alone, not the sampler's experts
             if (lpipsWeights != null) {
                 lpips = Lpips.vgg16(new Philox(0));
                 lpips.loadWeights(lpipsWeights);
@@ -579,12 +582,15 @@ public final class TrainCommand implements Callable<Integer> {
         out().flush();
     }
 
-    /** The EMA weights of a stage-1 checkpoint into expert k, after checking it is expert k of this configuration. */
+    /**
+     * The EMA weights of a stage-1 checkpoint into expert k (its buffers as saved), after checking
+     * it is expert k of this configuration. One tensor at a time: a paper-scale checkpoint
+     * (weights, EMA and Adam moments, 3.8 GB) never sits in memory whole, and nothing is read twice.
+     */
     private static void loadExpertEma(Path ckpt, int k, UNet unet, MoesrConfig c) throws IOException {
         if (!Files.isRegularFile(ckpt)) throw new IOException("--expert-checkpoints: no file at " + ckpt);
-        SafeTensors.Contents contents = SafeTensors.read(ckpt);
-        try {
-            Map<String, String> meta = contents.metadata();
+        try (SafeTensorsFile f = SafeTensorsFile.open(ckpt)) {
+            Map<String, String> meta = f.metadata();
             if (!"1".equals(meta.get("stage")) || !Integer.toString(k).equals(meta.get("expert"))) {
                 throw new IOException(ckpt + " is not a stage-1 checkpoint of expert " + k + " (its metadata: stage " + meta.get("stage")
                         + ", expert " + meta.get("expert") + "); list the experts' checkpoints in order 0.." + (c.experts() - 1));
@@ -592,25 +598,29 @@ public final class TrainCommand implements Callable<Integer> {
             if (!c.name().equals(meta.get("moesr.name"))) {
                 throw new IOException(ckpt + " was trained with configuration " + meta.get("moesr.name") + ", this export is " + c.name());
             }
-            Map<String, Tensor> weights = new HashMap<>(), shadows = new HashMap<>();
-            contents.tensors().forEach((key, v) -> {
-                if (key.startsWith(TrainingCheckpoint.EMA_PREFIX)) shadows.put(key.substring(TrainingCheckpoint.EMA_PREFIX.length()), v);
-                else if (!key.startsWith(TrainingCheckpoint.OPTIMIZER_PREFIX)) weights.put(key, v);
-            });
-            try {
-                unet.loadStateDict(weights, true);
-                Ema ema = new Ema(unet, 0.9999);
-                try {
-                    ema.loadStateDict(shadows, true);
-                    ema.copyTo();
-                } finally {
-                    ema.release();
+            // trainable weights come from their EMA shadows (named without dots, as Ema names them), buffers as they are
+            Map<String, String> source = new LinkedHashMap<>();
+            var trainable = unet.namedTrainableParameters().keySet();
+            Map<String, Tensor> own = unet.stateDict();
+            for (var e : own.entrySet()) {
+                String key = trainable.contains(e.getKey()) ? TrainingCheckpoint.EMA_PREFIX + e.getKey().replace(".", "") : e.getKey();
+                SafeTensorsFile.Entry entry = f.entries().get(key);
+                if (entry == null || !Arrays.equals(entry.shape(), e.getValue().dims())) {
+                    throw new IOException(ckpt + " does not fit expert " + k + " of " + c.name() + ": "
+                            + (entry == null ? "it has no tensor " + key : key + " has shape " + Arrays.toString(entry.shape())
+                            + ", expected " + e.getValue().shape()));
                 }
-            } catch (IllegalArgumentException e) {
-                throw new IOException(ckpt + " does not fit expert " + k + " of " + c.name() + ": " + e.getMessage(), e);
+                source.put(e.getKey(), key);
             }
-        } finally {
-            for (Tensor t : contents.tensors().values()) t.release();
+            for (var e : own.entrySet()) {
+                Tensor t = f.read(source.get(e.getKey()), e.getValue().device());
+                try {
+                    InPlace.assign(e.getValue(), t);
+                } finally {
+                    t.release();
+                }
+            }
+            unet.stateChanged();
         }
     }
 }

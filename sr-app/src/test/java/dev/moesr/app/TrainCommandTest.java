@@ -285,6 +285,18 @@ class TrainCommandTest {
         } finally {
             m.release();
         }
+        // each expert's weights are its checkpoint's EMA shadows, bit for bit (after one step they differ from the raw weights)
+        SafeTensors.Contents exported = SafeTensors.read(model);
+        boolean emaDiffers = false;
+        for (int k = 0; k < 4; k++) {
+            SafeTensors.Contents ckpt = SafeTensors.read(Path.of(experts.get(k)));
+            for (String name : List.of("time_embed.0.weight", "out.2.weight", "out.2.bias")) {
+                float[] ema = ckpt.tensors().get("model_ema." + name.replace(".", "")).toFloatArray();
+                assertArrayEquals(ema, exported.tensors().get("sampling.experts." + k + "." + name).toFloatArray(), "expert " + k + " " + name);
+                emaDiffers |= !Arrays.equals(ema, ckpt.tensors().get(name).toFloatArray());
+            }
+        }
+        assertTrue(emaDiffers, "the EMA shadows equal the raw weights: the check above could not tell them apart");
         stage2TrainsOnlyTheCompensationAndResumes(model);
 
         List<String> swapped = new ArrayList<>(experts);

@@ -63,6 +63,11 @@ public final class Scope implements AutoCloseable {
         for (Tensor t : ts) keep(t);
     }
 
+    /** Moves every tensor of this scope to the enclosing one (or to the caller): nothing is released on close. */
+    public void keepEverything() {
+        keepAll(new ArrayList<>(owned));
+    }
+
     /** Number of tensors this scope will release on close. */
     public int size() { return owned.size(); }
 

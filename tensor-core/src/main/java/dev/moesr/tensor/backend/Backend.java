@@ -33,6 +33,9 @@ public interface Backend {
 
     long peakBytes();
 
+    /** Starts a new peak from what is in use now (to measure one phase, such as a training step). */
+    void resetPeakBytes();
+
     /** Waits for queued work (a no-op on synchronous backends). */
     default void synchronize() {}
 

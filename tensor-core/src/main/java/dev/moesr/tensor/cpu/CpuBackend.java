@@ -60,6 +60,8 @@ public final class CpuBackend implements Backend {
 
     @Override public long peakBytes() { return peak.get(); }
 
+    @Override public void resetPeakBytes() { peak.set(inUse.get()); }
+
     // ---- creation and data movement ---------------------------------------------------------
 
     @Override public void fill(Storage out, float value) {
