@@ -85,7 +85,7 @@ if [ -z "${SKIP_STAGE2:-}" ] && [ -d .gpudata/photos ]; then
   # Stage 2 needs a first stage and one stage-1 checkpoint per expert: one step of each is enough
   # to measure the decoder's training step (triple generation, L1 + focal frequency + GAN losses).
   cfg=${STAGE2_CONFIG:-moesr-x4}; crop=${STAGE2_CROP:-512}; dev=${STAGE2_DEVICE:-cuda}; runs=/tmp/gpu-stage2
-  echo "== stage-2 training, $cfg, batch ${STAGE2_BATCH:-8}, ${crop}x${crop} crops (after one step of stage 0 and of each expert)"
+  echo "== stage-2 training, $cfg, batches ${STAGE2_BATCHES:-8}, ${crop}x${crop} crops (after one step of stage 0 and of each expert)"
   rm -rf "$runs"
   {
     experts=$("${app[@]}" info --config "$cfg" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("sampling_experts", 4))' || echo 4)
@@ -96,10 +96,13 @@ if [ -z "${SKIP_STAGE2:-}" ] && [ -d .gpudata/photos ]; then
         --first-stage "$runs/stage0.safetensors" --device "$dev" --out "$runs" --quiet --json | tail -n 1
       ckpts+=("$runs/stage1-expert$k.safetensors")
     done
-    timeout "${STAGE2_SECONDS:-200}" "${app[@]}" train --stage 2 --config "$cfg" --data .gpudata/photos --crop "$crop" \
-      --batch "${STAGE2_BATCH:-8}" --steps "${STAGE2_STEPS:-4}" --disc-start 2 --triples "${STAGE2_BATCH:-8}" --sampling-steps 4 \
-      --first-stage "$runs/stage0.safetensors" --expert-checkpoints "$(IFS=,; echo "${ckpts[*]}")" --device "$dev" --out "$runs" --json
-    echo "stage-2 exit status $?"
+    for b in ${STAGE2_BATCHES:-8}; do
+      echo "stage 2 with batch $b"
+      timeout "${STAGE2_SECONDS:-200}" "${app[@]}" train --stage 2 --config "$cfg" --data .gpudata/photos --crop "$crop" \
+        --batch "$b" --steps "${STAGE2_STEPS:-4}" --disc-start 2 --triples "$b" --sampling-steps 4 --cache "$runs/triples" \
+        --first-stage "$runs/stage0.safetensors" --expert-checkpoints "$(IFS=,; echo "${ckpts[*]}")" --device "$dev" --out "$runs/b$b" --json
+      echo "stage-2 exit status $?"
+    done
   } > "$out/stage2.txt" 2>&1
   tail -n 8 "$out/stage2.txt"
 fi
@@ -135,7 +138,13 @@ for who, rows in (("ours ", ours), ("torch", peers)):
             print(f"  {who} infer {o['model']} {o['input']} -> {o['output']}: sampling {o['sampling_seconds']:.1f} s, decoding {o['decoding_seconds']:.1f} s, "
                   f"device peak {o['device_peak_gib']:.2f} GiB, heap peak {o['heap_peak_gib']:.2f} GiB")
 for name in ("train.txt", "stage2.txt"):
-    for o in (o for o in lines(name) if "loss" in o and "steps" in o and (name == "train.txt" or "focal_frequency" in o)):
-        print(f"  {name[:-4]} step {o['step']}/{o['steps']}: loss {o['loss']:.4f}, {o.get('images_per_second', 0):.2f} images/s, "
-              f"peak {o.get('peak_bytes', 0)/2**30:.2f} GiB")
+    p, batch = os.path.join(out, name), "?"
+    for l in (open(p, errors="replace") if os.path.exists(p) else []):
+        if l.startswith("stage 2 with batch"): batch = l.split()[-1]
+        if not l.startswith("{"): continue
+        try: o = json.loads(l)
+        except ValueError: continue
+        if "loss" in o and "steps" in o and (name == "train.txt" or "focal_frequency" in o):
+            print(f"  {name[:-4]} step {o['step']}/{o['steps']}{'' if name == 'train.txt' else ' (batch ' + batch + ')'}: loss {o['loss']:.4f}, "
+                  f"{o.get('images_per_second', 0):.2f} images/s, peak {o.get('peak_bytes', 0)/2**30:.2f} GiB")
 PY

@@ -68,6 +68,9 @@ public final class Scope implements AutoCloseable {
         keepAll(new ArrayList<>(owned));
     }
 
+    /** Whether {@code t} belongs to this scope (it will be released on close unless kept). */
+    public boolean owns(Tensor t) { return owned.contains(t); }
+
     /** Number of tensors this scope will release on close. */
     public int size() { return owned.size(); }
 

@@ -1,6 +1,7 @@
 package dev.moesr.tensor.autograd;
 
 import dev.moesr.tensor.GradMode;
+import dev.moesr.tensor.Scope;
 import dev.moesr.tensor.Tensor;
 
 import java.util.ArrayDeque;
@@ -23,29 +24,83 @@ public final class Autograd {
             throw new IllegalArgumentException("gradient of shape " + gradOut.shape() + " for a tensor of shape " + root.shape());
         }
         List<Tensor> order = topologicalOrder(root);
-        Map<Tensor, Tensor> grads = new IdentityHashMap<>();
+        Pending pending = new Pending();
         try (GradMode ignored = GradMode.off()) {
-            grads.put(root, gradOut != null ? gradOut : Tensor.onesLike(root));
+            if (gradOut != null) pending.add(root, gradOut);
+            else pending.add(root, pending.made(Tensor.onesLike(root)));
             for (int i = order.size() - 1; i >= 0; i--) {
                 Tensor t = order.get(i);
-                Tensor g = grads.remove(t);
+                Tensor g = pending.take(t);
                 if (g == null) continue;
+                List<Tensor> done = new ArrayList<>();
+                done.add(g);
                 Node node = t.gradFn();
                 if (node == null) {
-                    t.accumulateGrad(g);
-                    continue;
-                }
-                Tensor[] inputs = node.inputs();
-                Tensor[] gs = node.backward(g);
-                for (int j = 0; j < inputs.length; j++) {
-                    Tensor in = inputs[j];
-                    if (in == null || !in.needsGrad() || gs[j] == null) continue;
-                    if (!gs[j].shape().equals(in.shape())) {
-                        throw new IllegalStateException("backward of " + node.name() + " gave a gradient of shape " + gs[j].shape()
-                                + " for input " + j + " of shape " + in.shape());
+                    t.accumulateGrad(g);   // a copy: g itself can go
+                } else {
+                    Tensor[] inputs = node.inputs();
+                    Tensor[] gs;
+                    try (Scope s = Scope.open()) {   // the node's temporaries go as soon as it returns
+                        gs = node.backward(g);
+                        for (Tensor x : gs) {
+                            if (x != null && s.owns(x)) pending.made(s.keep(x));
+                        }
                     }
-                    Tensor acc = grads.get(in);
-                    grads.put(in, acc == null ? gs[j] : acc.add(gs[j]));
+                    for (int j = 0; j < inputs.length; j++) {
+                        Tensor in = inputs[j];
+                        if (gs[j] != null) done.add(gs[j]);
+                        if (in == null || !in.needsGrad() || gs[j] == null) continue;
+                        if (!gs[j].shape().equals(in.shape())) {
+                            throw new IllegalStateException("backward of " + node.name() + " gave a gradient of shape " + gs[j].shape()
+                                    + " for input " + j + " of shape " + in.shape());
+                        }
+                        done.addAll(pending.add(in, gs[j]));
+                    }
+                }
+                pending.releaseUnused(done);
+            }
+        }
+    }
+
+    /**
+     * The gradients waiting for their tensor's turn. Those this pass made are released as soon as
+     * nothing waits for them any more (PyTorch frees them by reference counting), so backward holds
+     * the gradients of one frontier of the graph, not of every tensor at once. A tensor may wait
+     * under several keys (a node can hand the same gradient to several inputs): they are counted.
+     */
+    private static final class Pending {
+        private final Map<Tensor, Tensor> grads = new IdentityHashMap<>();
+        private final Map<Tensor, Integer> waits = new IdentityHashMap<>();
+        private final Set<Tensor> made = Collections.newSetFromMap(new IdentityHashMap<>());
+
+        Tensor made(Tensor t) {
+            made.add(t);
+            return t;
+        }
+
+        Tensor take(Tensor t) {
+            Tensor g = grads.remove(t);
+            if (g != null) waits.merge(g, -1, Integer::sum);
+            return g;
+        }
+
+        /** Adds {@code g} to the gradient waiting for {@code t}; returns the tensor it replaced, if any. */
+        List<Tensor> add(Tensor t, Tensor g) {
+            Tensor acc = grads.get(t);
+            Tensor next = acc == null ? g : made(acc.add(g));
+            grads.put(t, next);
+            waits.merge(next, 1, Integer::sum);
+            if (acc == null) return List.of();
+            waits.merge(acc, -1, Integer::sum);
+            return List.of(acc);
+        }
+
+        /** Releases those of {@code candidates} this pass made and nothing waits for. */
+        void releaseUnused(List<Tensor> candidates) {
+            for (Tensor c : candidates) {
+                if (waits.getOrDefault(c, 0) <= 0 && made.remove(c)) {
+                    waits.remove(c);
+                    c.release();
                 }
             }
         }

@@ -115,14 +115,25 @@ public final class Norms {
                 throw new IllegalArgumentException("batchNorm in training needs more than one value per channel, got input " + x.shape()
                         + "; use a larger batch or evaluation mode");
             }
-            Tensor mean = x.mean(dims, true);
-            Tensor centered = x.sub(mean);
-            Tensor var = centered.square().mean(dims, true);
-            y = centered.mul(var.add(eps).rsqrt());
-            try (Scope ignored = Scope.open(); GradMode off = GradMode.off()) {
-                if (runningMean != null) blendInto(runningMean, mean.reshape(c), momentum);
-                if (runningVar != null) blendInto(runningVar, var.reshape(c).mul((float) count / (count - 1)), momentum);
+            if (count > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("batchNorm in training takes at most " + Integer.MAX_VALUE + " values per channel, got input " + x.shape()
+                        + "; use a smaller batch or image");
             }
+            if (runningMean != null || runningVar != null) {
+                try (Scope ignored = Scope.open(); GradMode off = GradMode.off()) {
+                    Tensor mean = x.mean(dims, true);
+                    Tensor var = x.sub(mean).square().mean(dims, true);
+                    if (runningMean != null) blendInto(runningMean, mean.reshape(c), momentum);
+                    if (runningVar != null) blendInto(runningVar, var.reshape(c).mul((float) count / (count - 1)), momentum);
+                }
+            }
+            // per-channel batch statistics are GroupNorm's with one group per channel of [1, C, N * spatial]: the fused
+            // op keeps its input and output for backward, where mean/sub/square/mul/add kept five full-size tensors
+            int n = x.dim(0);
+            long spatial = spatialSize(x);
+            if (n == 1) return fusedGroupNorm(x.reshape(1, c, (int) count), c, weight, bias, eps, false).reshape(x.dims());
+            Tensor perChannel = x.reshape(n, c, (int) spatial).permute(1, 0, 2).reshape(1, c, (int) count);
+            return fusedGroupNorm(perChannel, c, weight, bias, eps, false).reshape(c, n, (int) spatial).permute(1, 0, 2).reshape(x.dims());
         } else {
             if (runningMean == null || runningVar == null) {
                 throw new IllegalArgumentException("batchNorm in evaluation mode needs the running mean and variance");
