@@ -146,4 +146,21 @@ class AutogradTest {
             x.release();
         }
     }
+
+    @Test
+    void aGradientHandedToSeveralInputsIsReleasedOnlyWhenAllHaveUsedIt() {
+        // add hands the same gradient tensor to both of its inputs; each goes on through its own node
+        Tensor x = Tensor.of(new float[] {1f, 2f}, 2).requiresGrad();
+        Tensor a = x.mul(2f), b = x.mul(3f);
+        a.add(b).add(x).sum().backward();          // d/dx (2x + 3x + x) = 6
+        assertArrayEquals(new float[] {6f, 6f}, x.grad().toFloatArray());
+        Tensor y = Tensor.of(new float[] {0.5f, -1f}, 2).requiresGrad();
+        y.add(y).mul(y).sum().backward();           // d/dy (2y * y) = 4y
+        assertArrayEquals(new float[] {2f, -4f}, y.grad().toFloatArray());
+        Tensor seed = Tensor.of(new float[] {1f, 10f}, 2);
+        Tensor z = Tensor.of(new float[] {3f, 4f}, 2).requiresGrad();
+        z.mul(2f).backward(seed);                   // a gradient from the caller is never released by backward
+        assertFalse(seed.isReleased());
+        assertArrayEquals(new float[] {2f, 20f}, z.grad().toFloatArray());
+    }
 }
