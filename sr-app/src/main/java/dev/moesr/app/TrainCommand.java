@@ -521,12 +521,18 @@ public final class TrainCommand implements Callable<Integer> {
                     log.event("resumed", Map.of("step", trainer.step(), "from", resume.toString()));
                 }
                 while (trainer.step() < steps && !stop.requested()) {
-                    TripleCache.Triple t = cacheDir.batch(seed, trainer.step(), batch, dev);
+                    List<TripleCache.Triple> triplesOfStep = new ArrayList<>();
                     DecoderTrainer.StepResult r;
                     try {
-                        r = trainer.step(t.lrUpscaled(), t.latent(), t.hr());
+                        List<DecoderTrainer.Batch> micro = new ArrayList<>();
+                        for (int m = 0; m < accumulate; m++) {
+                            TripleCache.Triple t = cacheDir.batch(seed, trainer.step(), m, batch, dev);
+                            triplesOfStep.add(t);
+                            micro.add(new DecoderTrainer.Batch(t.lrUpscaled(), t.latent(), t.hr()));
+                        }
+                        r = trainer.step(micro);
                     } finally {
-                        t.release();
+                        for (TripleCache.Triple t : triplesOfStep) t.release();
                     }
                     Map<String, Object> v = new LinkedHashMap<>();
                     v.put("l1", r.l1());
@@ -537,7 +543,7 @@ public final class TrainCommand implements Callable<Integer> {
                     v.put("adaptive_weight", r.adaptiveWeight());
                     v.put("grad_norm_nll", r.nllGradNorm());
                     v.put("grad_norm_g", r.generatorGradNorm());
-                    log.step(r.step(), steps, r.loss(), lr != null ? lr : 1e-4, batch, v);
+                    log.step(r.step(), steps, r.loss(), lr != null ? lr : 1e-4, batch * accumulate, v);
                     if (checkpointEvery > 0 && trainer.step() % checkpointEvery == 0 && trainer.step() < steps) {
                         trainer.save(ckpt, meta);
                         log.event("checkpoint", Map.of("step", trainer.step(), "file", ckpt.toString()));

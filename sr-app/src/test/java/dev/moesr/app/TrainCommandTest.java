@@ -352,5 +352,9 @@ class TrainCommandTest {
         for (String term : List.of("l1", "focal_frequency", "g_loss", "d_loss", "adaptive_weight", "grad_norm_nll", "grad_norm_g")) {
             assertEquals(field(whole, term, 2), field(rest, term, 0), term);
         }
+        // two micro-batches of 2 per step (DecoderTrainerTest checks the accumulated gradient itself)
+        Result accumulated = ok(stage2(model, "s2c", 2, "--accumulate", "2"));
+        assertEquals(2, losses(accumulated).size(), accumulated.out());
+        assertTrue(losses(accumulated).stream().allMatch(Double::isFinite), accumulated.out());
     }
 }

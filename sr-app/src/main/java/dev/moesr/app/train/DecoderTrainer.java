@@ -18,6 +18,7 @@ import dev.moesr.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,6 +42,9 @@ public final class DecoderTrainer {
     /** {@code seed} keys the drop-path masks of each step (with the step number). */
     public record Settings(double learningRate, long discStart, double discWeight, double lpipsWeight, double frequencyWeight, long seed) {}
 
+    /** One micro-batch: bicubic-upscaled LR images, their sampled latents and the HR targets, [N, C, H, W] each. */
+    public record Batch(Tensor lrUpscaled, Tensor latent, Tensor hr) {}
+
     public record StepResult(long step, double loss, double l1, double lpips, double focalFrequency, double generator,
                              double discriminator, double adaptiveWeight, double nllGradNorm, double generatorGradNorm) {}
 
@@ -62,6 +66,7 @@ public final class DecoderTrainer {
     private final Adam generatorOpt, discriminatorOpt;
     private final FocalFrequencyLoss ffl = new FocalFrequencyLoss();
     private final Parameter lastLayer;
+    private final List<Parameter> generatorParams;
     private long step;
 
     public DecoderTrainer(FrequencyCompensatedVqModel model, PatchDiscriminator discriminator, Lpips lpips, Settings settings) {
@@ -71,6 +76,7 @@ public final class DecoderTrainer {
         this.settings = settings;
         model.freezeForStage2();
         this.state = new State(model, discriminator);
+        this.generatorParams = List.copyOf(model.namedTrainableParameters().values());
         this.generatorOpt = new Adam(model.namedTrainableParameters(), settings.learningRate(), 0.5, 0.9, 1e-8, 0);
         this.discriminatorOpt = new Adam(discriminator.namedTrainableParameters(), settings.learningRate(), 0.5, 0.9, 1e-8, 0);
         Parameter last = null;
@@ -92,60 +98,107 @@ public final class DecoderTrainer {
         return model.forward(lrUpscaled, latent).image();
     }
 
-    /** One step of the generator (trainable decoder parts), then one of the discriminator once the GAN has started. */
-    @SuppressWarnings("try")
+    /** One step on one batch; see {@link #step(List)}. */
     public StepResult step(Tensor lrUpscaled, Tensor latent, Tensor hr) {
+        return step(List.of(new Batch(lrUpscaled, latent, hr)));
+    }
+
+    /**
+     * One step of the generator (trainable decoder parts), then one of the discriminator once the
+     * GAN has started, over micro-batches of equal size whose gradients add up (each loss divided
+     * by their count): the step of one batch of them all, except that the adaptive GAN weight is
+     * measured per micro-batch, as gradient accumulation of the released code does. The reported
+     * losses are means over the micro-batches.
+     */
+    @SuppressWarnings("try")
+    public StepResult step(List<Batch> micro) {
+        if (micro.isEmpty()) throw new IllegalArgumentException("a stage-2 step needs at least one micro-batch");
         boolean gan = step >= settings.discStart();
+        int k = micro.size();
         generatorOpt.zeroGrad();
         discriminatorOpt.zeroGrad();
-        double gNorm = 0, nllNorm = 0, g = 0, weight = 0, d = 0;
-        if (gan) {
-            try (Scope s = Scope.open()) {
-                Losses.hingeGenerator(discriminator.forward(reconstruct(lrUpscaled, latent))).backward();
+        double gNormSum = 0, nllNormSum = 0, gSum = 0, weightSum = 0, dSum = 0, l1Sum = 0, lpSum = 0, ffSum = 0, lossSum = 0;
+        List<Tensor> fakes = new ArrayList<>();
+        try {
+            for (Batch b : micro) {
+                double gNorm = 0, nllNorm = 0, weight = 0, g = 0;
+                // the two norms need this micro-batch's gradients alone: the earlier ones wait aside
+                Map<Parameter, Tensor> earlier = gan && fakes.size() > 0 ? takeGeneratorGrads() : Map.of();
+                if (gan) {
+                    try (Scope s = Scope.open()) {
+                        Losses.hingeGenerator(discriminator.forward(reconstruct(b.lrUpscaled(), b.latent()))).backward();
+                    }
+                    gNorm = GradClip.globalNorm(List.of(lastLayer));
+                    generatorOpt.zeroGrad();
+                }
+                double nll;
+                try (Scope s = Scope.open()) {
+                    Tensor rec = reconstruct(b.lrUpscaled(), b.latent());
+                    Tensor l1t = Losses.l1(rec, b.hr());
+                    Tensor ffl = this.ffl.apply(rec, b.hr());
+                    Tensor loss = l1t.add(ffl.mul((float) settings.frequencyWeight()));
+                    if (lpips != null) {
+                        Tensor p = lpips.forward(rec, b.hr()).mean();
+                        lpSum += p.item();
+                        loss = loss.add(p.mul((float) settings.lpipsWeight()));
+                    }
+                    l1Sum += l1t.item();
+                    ffSum += ffl.item();
+                    nll = loss.item();
+                    (k == 1 ? loss : loss.mul(1f / k)).backward();
+                    fakes.add(s.keep(rec.detach()));
+                }
+                if (gan) {
+                    nllNorm = GradClip.globalNorm(List.of(lastLayer)) * k;   // the gradient of nll / k
+                    weight = Math.max(0, Math.min(1e4, nllNorm / (gNorm + 1e-4))) * settings.discWeight();
+                    try (Scope s = Scope.open()) {
+                        Tensor gl = Losses.hingeGenerator(discriminator.forward(reconstruct(b.lrUpscaled(), b.latent())));
+                        g = gl.item();
+                        gl.mul((float) (weight / k)).backward();
+                    }
+                    restoreGeneratorGrads(earlier);
+                }
+                gNormSum += gNorm;
+                nllNormSum += nllNorm;
+                weightSum += weight;
+                gSum += g;
+                lossSum += nll + weight * g;
             }
-            gNorm = GradClip.globalNorm(List.of(lastLayer));
-            generatorOpt.zeroGrad();
-        }
-        double l1, lp = 0, ff, nll;
-        Tensor fake;
-        try (Scope s = Scope.open()) {
-            Tensor rec = reconstruct(lrUpscaled, latent);
-            Tensor l1t = Losses.l1(rec, hr);
-            Tensor ffl = this.ffl.apply(rec, hr);
-            Tensor loss = l1t.add(ffl.mul((float) settings.frequencyWeight()));
-            if (lpips != null) {
-                Tensor p = lpips.forward(rec, hr).mean();
-                lp = p.item();
-                loss = loss.add(p.mul((float) settings.lpipsWeight()));
+            generatorOpt.step();
+            if (gan) {
+                discriminatorOpt.zeroGrad();
+                for (int i = 0; i < k; i++) {
+                    try (Scope s = Scope.open()) {
+                        Tensor dl = Losses.hingeDiscriminator(discriminator.forward(micro.get(i).hr()), discriminator.forward(fakes.get(i)));
+                        dSum += dl.item();
+                        (k == 1 ? dl : dl.mul(1f / k)).backward();
+                    }
+                }
+                discriminatorOpt.step();
             }
-            l1 = l1t.item();
-            ff = ffl.item();
-            nll = loss.item();
-            loss.backward();
-            fake = s.keep(rec.detach());
+        } finally {
+            for (Tensor f : fakes) f.release();
         }
-        if (gan) {
-            nllNorm = GradClip.globalNorm(List.of(lastLayer));
-            weight = Math.max(0, Math.min(1e4, nllNorm / (gNorm + 1e-4))) * settings.discWeight();
-            try (Scope s = Scope.open()) {
-                Tensor gl = Losses.hingeGenerator(discriminator.forward(reconstruct(lrUpscaled, latent)));
-                g = gl.item();
-                gl.mul((float) weight).backward();
-            }
-        }
-        generatorOpt.step();
-        if (gan) {
-            discriminatorOpt.zeroGrad();
-            try (Scope s = Scope.open()) {
-                Tensor dl = Losses.hingeDiscriminator(discriminator.forward(hr), discriminator.forward(fake));
-                d = dl.item();
-                dl.backward();
-            }
-            discriminatorOpt.step();
-        }
-        fake.release();
         step++;
-        return new StepResult(step, nll + weight * g, l1, lp, ff, g, d, weight, nllNorm, gNorm);
+        return new StepResult(step, lossSum / k, l1Sum / k, lpSum / k, ffSum / k, gSum / k, dSum / k, weightSum / k, nllNormSum / k, gNormSum / k);
+    }
+
+    /** Takes the generator's gradients so far off its parameters (the caller owns them). */
+    private Map<Parameter, Tensor> takeGeneratorGrads() {
+        Map<Parameter, Tensor> taken = new LinkedHashMap<>();
+        for (Parameter p : generatorParams) {
+            Tensor g = p.tensor().takeGrad();
+            if (g != null) taken.put(p, g);
+        }
+        return taken;
+    }
+
+    /** Adds gradients taken by {@link #takeGeneratorGrads} back and releases them. */
+    private static void restoreGeneratorGrads(Map<Parameter, Tensor> taken) {
+        for (var e : taken.entrySet()) {
+            e.getKey().tensor().accumulateGrad(e.getValue());
+            e.getValue().release();
+        }
     }
 
     /** Weights of both modules and both optimisers' state, the step and the metadata, atomically. */

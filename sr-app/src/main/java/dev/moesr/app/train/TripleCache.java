@@ -69,9 +69,9 @@ public final class TripleCache {
         return made;
     }
 
-    /** The triples of step s of a run: indices drawn from a generator keyed by (seed, s), stacked on the batch axis. */
-    public Triple batch(long seed, long step, int size, Device device) throws IOException {
-        SplittableRandom rng = new SplittableRandom(TrainingPatches.key(seed, step, 2, 0));
+    /** The triples of micro-batch m of step s of a run: indices drawn from a generator keyed by (seed, s, m), stacked on the batch axis. */
+    public Triple batch(long seed, long step, int micro, int size, Device device) throws IOException {
+        SplittableRandom rng = new SplittableRandom(TrainingPatches.key(seed, step, 2, micro));
         Tensor[] up = new Tensor[size], lat = new Tensor[size], hr = new Tensor[size];
         try {
             for (int i = 0; i < size; i++) {
