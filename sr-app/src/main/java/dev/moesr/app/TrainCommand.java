@@ -76,7 +76,7 @@ public final class TrainCommand implements Callable<Integer> {
     Path data;
 
     @Option(names = "--val-data", paramLabel = "DIR",
-            description = "Folder of HR images held out for validation (stage 1 with --validate-every); without it the validation crops come from --data.")
+            description = "Folder of HR images held out for validation (with --validate-every); without it the validation crops come from --data.")
     Path valData;
 
     @Option(names = "--steps", defaultValue = "1000", description = "Optimiser steps to reach (a resumed run continues up to this count; default ${DEFAULT-VALUE}).")
@@ -115,7 +115,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "Write the checkpoint every N steps (0: only at the end).")
     long checkpointEvery;
 
-    @Option(names = "--validate-every", defaultValue = "0", description = "Loss on a fixed held batch every N steps (0: never).")
+    @Option(names = "--validate-every", defaultValue = "0", description = "Every N steps, a validation image of a held crop with its PSNR/SSIM (and stage 1's loss on a held batch; 0: never).")
     long validateEvery;
 
     @Option(names = "--expert-checkpoints", split = ",", paramLabel = "CKPT", description = "Export: the stage-1 checkpoints of experts 0, 1, ... in order.")
@@ -206,6 +206,33 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** The crops validation uses: from --val-data, or (with a warning) from the training images. */
+    private TrainingPatches validationPatches(TrainingPatches training, MoesrConfig c) throws IOException {
+        if (validateEvery > 0 && valData != null) return new TrainingPatches(valData, pipeline, c.scale(), c.latentFactor(), crop, seed);
+        if (validateEvery > 0) {
+            err().println("sr-app train: warning: no --val-data; validation crops come from the training images (give held-out images for an honest score)");
+            err().flush();
+        }
+        return training;
+    }
+
+    /**
+     * Writes a validation image to OUT/validation/{name}-step{N}.png (atomically) and returns its
+     * PSNR/SSIM against the HR crop (Y channel, a border of the scale cropped, as eval does).
+     */
+    private Map<String, Object> validationImage(String name, long step, Image sr, Image hr, MoesrConfig c) throws IOException {
+        Path folder = out.resolve("validation");
+        Files.createDirectories(folder);
+        Path file = folder.resolve(name + "-step" + step + ".png");
+        ImageFiles.write(file, sr);   // written to a temporary file and moved into place
+        Plane ySr = Plane.luma(sr).cropBorder(c.scale()), yHr = Plane.luma(hr).cropBorder(c.scale());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("val_psnr", FullReference.psnr(ySr, yHr));
+        m.put("val_ssim", FullReference.ssim(ySr, yHr));
+        m.put("val_image", file.toString());
+        return m;
+    }
+
     private Device resolveDevice() {
         return Backends.resolve(Device.parse(device));
     }
@@ -242,12 +269,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--expert " + expert + " is out of range: " + c.name() + " has experts 0 to " + (c.experts() - 1));
         }
         TrainingPatches patches = new TrainingPatches(data, pipeline, c.scale(), c.latentFactor(), crop, seed);
-        TrainingPatches validation = patches;
-        if (validateEvery > 0 && valData != null) {
-            validation = new TrainingPatches(valData, pipeline, c.scale(), c.latentFactor(), crop, seed);
-        } else if (validateEvery > 0) {
-            err().println("sr-app train: warning: no --val-data; validation crops come from the training images (give held-out images for an honest score)");
-        }
+        TrainingPatches validation = validationPatches(patches, c);
         Map<String, String> meta = runMetadata(c);
         if (resume != null) {
             Map<String, String> expected = new LinkedHashMap<>(meta);
@@ -374,16 +396,7 @@ public final class TrainCommand implements Callable<Integer> {
             unet.train();
             b.release();
         }
-        Path folder = out.resolve("validation");
-        Files.createDirectories(folder);
-        Path file = folder.resolve("expert" + expert + "-step" + trainer.step() + ".png");
-        ImageFiles.write(file, sr);   // written to a temporary file and moved into place
-        Plane ySr = Plane.luma(sr).cropBorder(c.scale()), yHr = Plane.luma(hr).cropBorder(c.scale());
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("val_psnr", FullReference.psnr(ySr, yHr));
-        m.put("val_ssim", FullReference.ssim(ySr, yHr));
-        m.put("val_image", file.toString());
-        return m;
+        return validationImage("expert" + expert, trainer.step(), sr, hr, c);
     }
 
     /** {@code count} timesteps from {@code top} down to {@code bottom}, both included, evenly spread and distinct. */
@@ -408,6 +421,7 @@ public final class TrainCommand implements Callable<Integer> {
     private void stage0(MoesrConfig c) throws IOException {
         checkLoopOptions();
         TrainingPatches patches = new TrainingPatches(data, pipeline, c.scale(), c.latentFactor(), crop, seed);
+        TrainingPatches validation = validationPatches(patches, c);
         Map<String, String> meta = runMetadata(c);
         meta.put("stage", "0");
         if (resume != null) checkResumable(resume, runMetadata(c), "0");
@@ -446,6 +460,12 @@ public final class TrainCommand implements Callable<Integer> {
                 step++;
                 log.step(step, steps, (l1Sum + codebookSum) / accumulate, rate, batch * accumulate,
                         Map.of("l1", l1Sum / accumulate, "codebook", codebookSum / accumulate));
+                if (validateEvery > 0 && step % validateEvery == 0) {
+                    Map<String, Object> event = new LinkedHashMap<>();
+                    event.put("step", step);
+                    event.putAll(validate0(c, validation, vq, step, dev));
+                    log.event("validation", event);
+                }
                 if (checkpointEvery > 0 && step % checkpointEvery == 0 && step < steps) {
                     TrainingCheckpoint.save(ckpt, vq, null, adam, step, meta);
                     log.event("checkpoint", Map.of("step", step, "file", ckpt.toString()));
@@ -457,6 +477,50 @@ public final class TrainCommand implements Callable<Integer> {
             adam.release();
             vq.release();
         }
+    }
+
+    /** The first crop of the held validation batch through the autoencoder (evaluation mode): its L1, image, PSNR and SSIM. */
+    @SuppressWarnings("try")
+    private Map<String, Object> validate0(MoesrConfig c, TrainingPatches validation, VqModel vq, long step, Device dev) throws IOException {
+        TrainingPatches.Batch b = validation.batch(-1, 0, 1, dev);
+        Image sr, hr;
+        double l1;
+        try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
+            vq.eval();
+            Tensor rec = vq.forward(b.hr()).image();
+            l1 = Losses.l1(rec, b.hr()).item();
+            sr = toImage(rec.toFloatArray(), validation.crop());
+            hr = toImage(b.hr().toFloatArray(), validation.crop());
+        } finally {
+            vq.train();
+            b.release();
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("val_l1", l1);
+        m.putAll(validationImage("stage0", step, sr, hr, c));
+        return m;
+    }
+
+    /** A held triple's latent through the frequency-compensated decoder (evaluation mode): its L1, image, PSNR and SSIM. */
+    @SuppressWarnings("try")
+    private Map<String, Object> validate2(MoesrConfig c, TripleCache held, FrequencyCompensatedVqModel fs, long step, Device dev) throws IOException {
+        TripleCache.Triple t = held.batch(-1, 0, 0, 1, dev);
+        Image sr, hr;
+        double l1;
+        try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
+            fs.eval();
+            Tensor rec = fs.forward(t.lrUpscaled(), t.latent()).image();
+            l1 = Losses.l1(rec, t.hr()).item();
+            sr = toImage(rec.toFloatArray(), t.hr().dim(2));
+            hr = toImage(t.hr().toFloatArray(), t.hr().dim(2));
+        } finally {
+            fs.train();
+            t.release();
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("val_l1", l1);
+        m.putAll(validationImage("stage2", step, sr, hr, c));
+        return m;
     }
 
     // ---- stage 2 ------------------------------------------------------------------------------
@@ -496,6 +560,12 @@ public final class TrainCommand implements Callable<Integer> {
             int made = cacheDir.generate(patches, sampler.sampling(), new DdimSampler(SamplingPlan.uniform(
                     NoiseSchedule.linear(c.trainSteps(), 0.0015, 0.0155), samplingSteps, 1.0)), c.vq().embedDim(), seed, dev);
             log.event("triples", Map.of("made", made, "kept", triples - made));
+            TripleCache held = null;
+            if (validateEvery > 0) {   // one triple of the validation crops, its latent sampled like the training ones
+                held = new TripleCache(out.resolve("validation-triples"), 1);
+                held.generate(validationPatches(patches, c), sampler.sampling(), new DdimSampler(SamplingPlan.uniform(
+                        NoiseSchedule.linear(c.trainSteps(), 0.0015, 0.0155), samplingSteps, 1.0)), c.vq().embedDim(), seed, dev);
+            }
             sampler.release();
             sampler = null;
             backend.resetPeakBytes();   // the steps' peak_bytes: training alone, not the sampler's experts
@@ -544,6 +614,12 @@ public final class TrainCommand implements Callable<Integer> {
                     v.put("grad_norm_nll", r.nllGradNorm());
                     v.put("grad_norm_g", r.generatorGradNorm());
                     log.step(r.step(), steps, r.loss(), lr != null ? lr : 1e-4, batch * accumulate, v);
+                    if (held != null && trainer.step() % validateEvery == 0) {
+                        Map<String, Object> event = new LinkedHashMap<>();
+                        event.put("step", trainer.step());
+                        event.putAll(validate2(c, held, fs, trainer.step(), dev));
+                        log.event("validation", event);
+                    }
                     if (checkpointEvery > 0 && trainer.step() % checkpointEvery == 0 && trainer.step() < steps) {
                         trainer.save(ckpt, meta);
                         log.event("checkpoint", Map.of("step", trainer.step(), "file", ckpt.toString()));

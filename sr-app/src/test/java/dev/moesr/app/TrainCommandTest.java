@@ -119,6 +119,23 @@ class TrainCommandTest {
     }
 
     @Test
+    void stage0ValidationWritesReconstructionsWithoutChangingTheTraining() throws IOException {
+        Result plain = ok(stage0("v0plain", 4));
+        Result r = ok(stage0("v0", 4, "--validate-every", "2"));
+        assertEquals(losses(plain), losses(r), "validation must not change the training");
+        List<String> events = r.out().lines().filter(l -> l.contains("\"validation\"")).toList();
+        assertEquals(2, events.size(), r.out());
+        for (int step : new int[] {2, 4}) {
+            Path png = dir.resolve("v0/validation/stage0-step" + step + ".png");
+            Image img = ImageFiles.read(png);
+            assertEquals(32, img.width());
+            String event = events.get(step / 2 - 1);
+            double l1 = numberIn(event, "val_l1"), psnr = numberIn(event, "val_psnr");
+            assertTrue(l1 > 0 && l1 < 2 && psnr > 0 && psnr < 100, event);
+        }
+    }
+
+    @Test
     void validationCanUseHeldOutImages() throws IOException {
         Path held = Files.createDirectories(dir.resolve("held"));
         float[] gray = new float[48 * 48];
@@ -351,6 +368,17 @@ class TrainCommandTest {
         assertEquals(losses(whole), part);
         for (String term : List.of("l1", "focal_frequency", "g_loss", "d_loss", "adaptive_weight", "grad_norm_nll", "grad_norm_g")) {
             assertEquals(field(whole, term, 2), field(rest, term, 0), term);
+        }
+        // validation every step: an image of a held triple decoded, its metrics, the training unchanged
+        Result validated = ok(stage2(model, "s2v", 2, "--validate-every", "1"));
+        assertEquals(losses(whole).subList(0, 2), losses(validated));
+        List<String> events = validated.out().lines().filter(l -> l.contains("\"validation\"")).toList();
+        assertEquals(2, events.size(), validated.out());
+        for (int step : new int[] {1, 2}) {
+            Image img = ImageFiles.read(dir.resolve("s2v/validation/stage2-step" + step + ".png"));
+            assertEquals(32, img.width());
+            double l1 = numberIn(events.get(step - 1), "val_l1"), ssim = numberIn(events.get(step - 1), "val_ssim");
+            assertTrue(l1 > 0 && l1 < 2 && ssim > -1 && ssim <= 1, events.get(step - 1));
         }
         // two micro-batches of 2 per step (DecoderTrainerTest checks the accumulated gradient itself)
         Result accumulated = ok(stage2(model, "s2c", 2, "--accumulate", "2"));
