@@ -190,13 +190,6 @@ public final class Tensor {
 
     public boolean isLeaf() { return gradFn == null; }
 
-    /** Forgets the accumulated gradient without releasing it and returns it (the caller owns it), or null. */
-    public Tensor takeGrad() {
-        Tensor g = grad;
-        grad = null;
-        return g;
-    }
-
     /** Releases and forgets the accumulated gradient. */
     public void zeroGrad() {
         if (grad != null) grad.release();

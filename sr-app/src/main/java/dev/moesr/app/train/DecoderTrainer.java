@@ -10,9 +10,10 @@ import dev.moesr.nn.layers.Stochastic;
 import dev.moesr.nn.loss.FocalFrequencyLoss;
 import dev.moesr.nn.loss.Losses;
 import dev.moesr.nn.optim.Adam;
-import dev.moesr.nn.optim.GradClip;
 import dev.moesr.tensor.Philox;
+import dev.moesr.tensor.GradMode;
 import dev.moesr.tensor.Scope;
+import dev.moesr.tensor.autograd.Autograd;
 import dev.moesr.tensor.Tensor;
 
 import java.io.IOException;
@@ -32,11 +33,10 @@ import java.util.Map;
  * (clamped to [0, 1e4]) at the last trainable layer. Taming measures at decoder.conv_out, which
  * is frozen here; the last convolution of the refinement UNet is the last layer that trains.
  *
- * <p>Without a retained graph the two gradient norms come from separate forward passes: g alone,
- * then the nll, then g scaled by the weight; the passes are deterministic, so this equals the
- * single-pass computation. The drop-path masks of the AFF blocks come from a stream keyed by
- * (seed, step) and restarted for every pass, so the three passes of a step share their masks
- * and a resumed run draws the same masks as an uninterrupted one.
+ * <p>As taming does with {@code torch.autograd.grad}, the two gradient norms come from one forward
+ * pass: {@link Autograd#grad} runs only the few nodes between each loss and the last layer, then
+ * one backward of the weighted sum trains. The drop-path masks of the AFF blocks come from a
+ * stream keyed by (seed, step), so a resumed run draws the same masks as an uninterrupted one.
  */
 public final class DecoderTrainer {
     /** {@code seed} keys the drop-path masks of each step (with the step number). */
@@ -66,7 +66,6 @@ public final class DecoderTrainer {
     private final Adam generatorOpt, discriminatorOpt;
     private final FocalFrequencyLoss ffl = new FocalFrequencyLoss();
     private final Parameter lastLayer;
-    private final List<Parameter> generatorParams;
     private long step;
 
     public DecoderTrainer(FrequencyCompensatedVqModel model, PatchDiscriminator discriminator, Lpips lpips, Settings settings) {
@@ -76,7 +75,6 @@ public final class DecoderTrainer {
         this.settings = settings;
         model.freezeForStage2();
         this.state = new State(model, discriminator);
-        this.generatorParams = List.copyOf(model.namedTrainableParameters().values());
         this.generatorOpt = new Adam(model.namedTrainableParameters(), settings.learningRate(), 0.5, 0.9, 1e-8, 0);
         this.discriminatorOpt = new Adam(discriminator.namedTrainableParameters(), settings.learningRate(), 0.5, 0.9, 1e-8, 0);
         Parameter last = null;
@@ -121,52 +119,41 @@ public final class DecoderTrainer {
         List<Tensor> fakes = new ArrayList<>();
         try {
             for (Batch b : micro) {
-                double gNorm = 0, nllNorm = 0, weight = 0, g = 0;
-                // the two norms need this micro-batch's gradients alone: the earlier ones wait aside
-                Map<Parameter, Tensor> earlier = gan && fakes.size() > 0 ? takeGeneratorGrads() : Map.of();
-                if (gan) {
-                    try (Scope s = Scope.open()) {
-                        Losses.hingeGenerator(discriminator.forward(reconstruct(b.lrUpscaled(), b.latent()))).backward();
-                    }
-                    gNorm = GradClip.globalNorm(List.of(lastLayer));
-                    generatorOpt.zeroGrad();
-                }
-                double nll;
                 try (Scope s = Scope.open()) {
                     Tensor rec = reconstruct(b.lrUpscaled(), b.latent());
                     Tensor l1t = Losses.l1(rec, b.hr());
                     Tensor ffl = this.ffl.apply(rec, b.hr());
-                    Tensor loss = l1t.add(ffl.mul((float) settings.frequencyWeight()));
+                    Tensor nll = l1t.add(ffl.mul((float) settings.frequencyWeight()));
                     if (lpips != null) {
                         Tensor p = lpips.forward(rec, b.hr()).mean();
                         lpSum += p.item();
-                        loss = loss.add(p.mul((float) settings.lpipsWeight()));
+                        nll = nll.add(p.mul((float) settings.lpipsWeight()));
                     }
                     l1Sum += l1t.item();
                     ffSum += ffl.item();
-                    nll = loss.item();
+                    double nllValue = nll.item(), weight = 0, g = 0;
+                    Tensor loss = nll;
+                    if (gan) {
+                        // the adaptive weight from both losses' gradients at the last layer, on the same graph
+                        Tensor gl = Losses.hingeGenerator(discriminator.forward(rec));
+                        double nllNorm = norm(Autograd.grad(nll, lastLayer.tensor())[0]);
+                        double gNorm = norm(Autograd.grad(gl, lastLayer.tensor())[0]);
+                        weight = Math.max(0, Math.min(1e4, nllNorm / (gNorm + 1e-4))) * settings.discWeight();
+                        g = gl.item();
+                        loss = nll.add(gl.mul((float) weight));
+                        nllNormSum += nllNorm;
+                        gNormSum += gNorm;
+                    }
                     (k == 1 ? loss : loss.mul(1f / k)).backward();
                     fakes.add(s.keep(rec.detach()));
+                    weightSum += weight;
+                    gSum += g;
+                    lossSum += nllValue + weight * g;
                 }
-                if (gan) {
-                    nllNorm = GradClip.globalNorm(List.of(lastLayer)) * k;   // the gradient of nll / k
-                    weight = Math.max(0, Math.min(1e4, nllNorm / (gNorm + 1e-4))) * settings.discWeight();
-                    try (Scope s = Scope.open()) {
-                        Tensor gl = Losses.hingeGenerator(discriminator.forward(reconstruct(b.lrUpscaled(), b.latent())));
-                        g = gl.item();
-                        gl.mul((float) (weight / k)).backward();
-                    }
-                    restoreGeneratorGrads(earlier);
-                }
-                gNormSum += gNorm;
-                nllNormSum += nllNorm;
-                weightSum += weight;
-                gSum += g;
-                lossSum += nll + weight * g;
             }
             generatorOpt.step();
             if (gan) {
-                discriminatorOpt.zeroGrad();
+                discriminatorOpt.zeroGrad();   // the generator's backward went through the discriminator too
                 for (int i = 0; i < k; i++) {
                     try (Scope s = Scope.open()) {
                         Tensor dl = Losses.hingeDiscriminator(discriminator.forward(micro.get(i).hr()), discriminator.forward(fakes.get(i)));
@@ -183,21 +170,12 @@ public final class DecoderTrainer {
         return new StepResult(step, lossSum / k, l1Sum / k, lpSum / k, ffSum / k, gSum / k, dSum / k, weightSum / k, nllNormSum / k, gNormSum / k);
     }
 
-    /** Takes the generator's gradients so far off its parameters (the caller owns them). */
-    private Map<Parameter, Tensor> takeGeneratorGrads() {
-        Map<Parameter, Tensor> taken = new LinkedHashMap<>();
-        for (Parameter p : generatorParams) {
-            Tensor g = p.tensor().takeGrad();
-            if (g != null) taken.put(p, g);
-        }
-        return taken;
-    }
-
-    /** Adds gradients taken by {@link #takeGeneratorGrads} back and releases them. */
-    private static void restoreGeneratorGrads(Map<Parameter, Tensor> taken) {
-        for (var e : taken.entrySet()) {
-            e.getKey().tensor().accumulateGrad(e.getValue());
-            e.getValue().release();
+    @SuppressWarnings("try")
+    private static double norm(Tensor g) {
+        try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
+            return Math.sqrt(g.square().sum().item());
+        } finally {
+            g.release();
         }
     }
 

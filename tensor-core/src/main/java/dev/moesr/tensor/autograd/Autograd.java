@@ -16,6 +16,7 @@ import java.util.Set;
 public final class Autograd {
     private Autograd() {}
 
+    /** Accumulates d root / d leaf into the {@code grad()} of every leaf of root's graph ({@code gradOut}: d loss / d root, null for ones). */
     public static void backward(Tensor root, Tensor gradOut) {
         if (!root.needsGrad()) {
             throw new IllegalStateException("backward() on a tensor that does not require grad: no input was marked requiresGrad(), or it was computed under GradMode.off()");
@@ -23,7 +24,58 @@ public final class Autograd {
         if (gradOut != null && !gradOut.shape().equals(root.shape())) {
             throw new IllegalArgumentException("gradient of shape " + gradOut.shape() + " for a tensor of shape " + root.shape());
         }
-        List<Tensor> order = topologicalOrder(root);
+        propagate(root, gradOut, topologicalOrder(root), null);
+    }
+
+    /**
+     * The gradients of {@code root} with respect to {@code inputs} (tensors of its graph that need
+     * a gradient), as PyTorch's {@code torch.autograd.grad}: no {@code grad()} changes, and only
+     * the nodes on a path from root to an input run, so the gradient at one layer near the output
+     * costs a few nodes, not a whole backward pass. The graph stays usable for a later backward.
+     * An input the root does not depend on gets zeros.
+     */
+    public static Tensor[] grad(Tensor root, Tensor... inputs) {
+        if (!root.needsGrad()) throw new IllegalStateException("grad() of a tensor that does not require grad");
+        Set<Tensor> wanted = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Tensor in : inputs) {
+            if (!in.needsGrad()) throw new IllegalArgumentException("grad() with respect to a tensor that does not require grad (shape " + in.shape() + ")");
+            wanted.add(in);
+        }
+        // keep the tensors with a wanted one at or below them: the others' nodes cannot reach an input
+        List<Tensor> onPath = new ArrayList<>();
+        Set<Tensor> reaches = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Tensor t : topologicalOrder(root)) {   // every tensor after its inputs
+            boolean r = wanted.contains(t);
+            if (!r && t.gradFn() != null) {
+                for (Tensor in : t.gradFn().inputs()) r |= in != null && reaches.contains(in);
+            }
+            if (r) {
+                reaches.add(t);
+                onPath.add(t);
+            }
+        }
+        Map<Tensor, Tensor> found = new IdentityHashMap<>();
+        for (Tensor in : inputs) found.put(in, null);
+        propagate(root, null, onPath, found);
+        Tensor[] out = new Tensor[inputs.length];
+        try (GradMode ignored = GradMode.off()) {
+            for (int i = 0; i < inputs.length; i++) {
+                Tensor g = found.get(inputs[i]);
+                out[i] = g != null ? g : Tensor.zerosLike(inputs[i]);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Runs the nodes of {@code order} (topological, ending with root) from root back. Without
+     * {@code found}, leaves accumulate their gradients; with it, the tensors it has as keys get a
+     * copy of theirs there instead and no {@code grad()} changes. Gradients only go to tensors of
+     * {@code order}.
+     */
+    private static void propagate(Tensor root, Tensor gradOut, List<Tensor> order, Map<Tensor, Tensor> found) {
+        Set<Tensor> inOrder = Collections.newSetFromMap(new IdentityHashMap<>());
+        inOrder.addAll(order);
         Pending pending = new Pending();
         try (GradMode ignored = GradMode.off()) {
             if (gradOut != null) pending.add(root, gradOut);
@@ -35,8 +87,9 @@ public final class Autograd {
                 List<Tensor> done = new ArrayList<>();
                 done.add(g);
                 Node node = t.gradFn();
+                if (found != null && found.containsKey(t)) found.put(t, g.copy());
                 if (node == null) {
-                    t.accumulateGrad(g);   // a copy: g itself can go
+                    if (found == null) t.accumulateGrad(g);   // a copy: g itself can go
                 } else {
                     Tensor[] inputs = node.inputs();
                     Tensor[] gs;
@@ -49,7 +102,7 @@ public final class Autograd {
                     for (int j = 0; j < inputs.length; j++) {
                         Tensor in = inputs[j];
                         if (gs[j] != null) done.add(gs[j]);
-                        if (in == null || !in.needsGrad() || gs[j] == null) continue;
+                        if (in == null || !in.needsGrad() || gs[j] == null || !inOrder.contains(in)) continue;
                         if (!gs[j].shape().equals(in.shape())) {
                             throw new IllegalStateException("backward of " + node.name() + " gave a gradient of shape " + gs[j].shape()
                                     + " for input " + j + " of shape " + in.shape());

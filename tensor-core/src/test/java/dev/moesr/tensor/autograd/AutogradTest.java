@@ -163,4 +163,27 @@ class AutogradTest {
         assertFalse(seed.isReleased());
         assertArrayEquals(new float[] {2f, 20f}, z.grad().toFloatArray());
     }
+
+    @Test
+    void gradGivesGradientsWithoutTouchingGradAndRunsOnlyThePathToItsInputs() {
+        Tensor w = Tensor.of(new float[] {0.5f, -2f}, 2).requiresGrad();
+        Tensor a = Tensor.of(new float[] {1f, 3f}, 2).requiresGrad();
+        // a branch whose backward must not run: it cannot reach w
+        Tensor offPath = Tensor.of(new float[] {7f, 7f}, 2).recordedAs("off-path", g -> {
+            throw new AssertionError("a node off every path to the inputs ran");
+        }, a.mul(2f));
+        Tensor y = w.mul(w).mul(3f).add(offPath).sum();     // dy/dw = 6w
+        Tensor[] g = Autograd.grad(y, w);
+        assertArrayEquals(new float[] {3f, -12f}, g[0].toFloatArray());
+        assertNull(w.grad(), "grad() changed");
+        Tensor unused = Tensor.of(new float[] {1f}, 1).requiresGrad();
+        assertArrayEquals(new float[] {0f}, Autograd.grad(w.sum(), unused)[0].toFloatArray(), "an input the root does not use");
+        // the graph is still whole: a later backward runs every node, the off-path one included
+        assertThrows(AssertionError.class, y::backward);
+        Tensor z = w.mul(w).mul(3f).sum();
+        Tensor first = Autograd.grad(z, w)[0];
+        w.zeroGrad();   // whatever the interrupted backward above accumulated
+        z.backward();
+        assertArrayEquals(first.toFloatArray(), w.grad().toFloatArray(), "grad() and backward() agree on the same graph");
+    }
 }
