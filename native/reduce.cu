@@ -39,6 +39,27 @@ static __device__ __forceinline__ float moesr_reduce_result(int op, double sum, 
     }
 }
 
+// This thread's share of a sum over reduced indices [lo, hi) taken every `step`: four independent
+// loads and accumulators per iteration, so each thread keeps several loads in flight (with one
+// chained load per iteration a whole-tensor sum was latency-bound at a quarter of the bandwidth).
+static __device__ __forceinline__ double moesr_strided_sum(const float* base, long long lo, long long hi, long long step,
+                                                           int redRank, const Dims& redShape, const Dims& redStrides) {
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+    long long r = lo;
+    for (; r + 3 * step < hi; r += 4 * step) {
+        float v0 = base[moesr_offset(r, redRank, redShape, redStrides)];
+        float v1 = base[moesr_offset(r + step, redRank, redShape, redStrides)];
+        float v2 = base[moesr_offset(r + 2 * step, redRank, redShape, redStrides)];
+        float v3 = base[moesr_offset(r + 3 * step, redRank, redShape, redStrides)];
+        a0 += v0;
+        a1 += v1;
+        a2 += v2;
+        a3 += v3;
+    }
+    for (; r < hi; r += step) a0 += base[moesr_offset(r, redRank, redShape, redStrides)];
+    return (a0 + a1) + (a2 + a3);
+}
+
 // One block per output element (grid-stride over outputs); blockDim.x a power of two <= 256.
 extern "C" __global__ void moesr_reduce_block(int op, const float* x, float* out, long long nOut, long long nRed,
                                               int keptRank, Dims keptShape, Dims keptStrides,
@@ -50,9 +71,7 @@ extern "C" __global__ void moesr_reduce_block(int op, const float* x, float* out
     for (long long o = blockIdx.x; o < nOut; o += gridDim.x) {
         const float* base = x + moesr_offset(o, keptRank, keptShape, keptStrides);
         if (op == ROP_SUM) {
-            double acc = 0.0;
-            for (long long r = t; r < nRed; r += blockDim.x) acc += base[moesr_offset(r, redRank, redShape, redStrides)];
-            double total = moesr_block_sum(acc);
+            double total = moesr_block_sum(moesr_strided_sum(base, t, nRed, blockDim.x, redRank, redShape, redStrides));
             if (t == 0) out[o] = (float)total;
         } else {
             float bv = 0.0f;
@@ -89,9 +108,7 @@ extern "C" __global__ void moesr_reduce_sum_partial(const float* x, double* part
         long long o = b / splits, s = b - o * splits;
         const float* base = x + moesr_offset(o, keptRank, keptShape, keptStrides);
         long long lo = s * chunk, hi = lo + chunk < nRed ? lo + chunk : nRed;
-        double acc = 0.0;
-        for (long long r = lo + threadIdx.x; r < hi; r += blockDim.x) acc += base[moesr_offset(r, redRank, redShape, redStrides)];
-        double total = moesr_block_sum(acc);
+        double total = moesr_block_sum(moesr_strided_sum(base, lo + threadIdx.x, hi, blockDim.x, redRank, redShape, redStrides));
         if (threadIdx.x == 0) partial[b] = total;
     }
 }
