@@ -479,47 +479,38 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** The first crop of the held validation batch through the autoencoder (evaluation mode): its L1, image, PSNR and SSIM. */
+    /** The first crop of the held validation batch through the autoencoder (evaluation mode). */
     @SuppressWarnings("try")
     private Map<String, Object> validate0(MoesrConfig c, TrainingPatches validation, VqModel vq, long step, Device dev) throws IOException {
         TrainingPatches.Batch b = validation.batch(-1, 0, 1, dev);
-        Image sr, hr;
-        double l1;
         try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
             vq.eval();
-            Tensor rec = vq.forward(b.hr()).image();
-            l1 = Losses.l1(rec, b.hr()).item();
-            sr = toImage(rec.toFloatArray(), validation.crop());
-            hr = toImage(b.hr().toFloatArray(), validation.crop());
+            return reconstructionMetrics("stage0", step, vq.forward(b.hr()).image(), b.hr(), c);
         } finally {
             vq.train();
             b.release();
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("val_l1", l1);
-        m.putAll(validationImage("stage0", step, sr, hr, c));
-        return m;
     }
 
-    /** A held triple's latent through the frequency-compensated decoder (evaluation mode): its L1, image, PSNR and SSIM. */
+    /** A held triple's latent through the frequency-compensated decoder (evaluation mode). */
     @SuppressWarnings("try")
     private Map<String, Object> validate2(MoesrConfig c, TripleCache held, FrequencyCompensatedVqModel fs, long step, Device dev) throws IOException {
         TripleCache.Triple t = held.batch(-1, 0, 0, 1, dev);
-        Image sr, hr;
-        double l1;
         try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
             fs.eval();
-            Tensor rec = fs.forward(t.lrUpscaled(), t.latent()).image();
-            l1 = Losses.l1(rec, t.hr()).item();
-            sr = toImage(rec.toFloatArray(), t.hr().dim(2));
-            hr = toImage(t.hr().toFloatArray(), t.hr().dim(2));
+            return reconstructionMetrics("stage2", step, fs.forward(t.lrUpscaled(), t.latent()).image(), t.hr(), c);
         } finally {
             fs.train();
             t.release();
         }
+    }
+
+    /** {@code val_l1} of a [1, 3, S, S] validation image against its HR crop, with the image written and its PSNR/SSIM. */
+    private Map<String, Object> reconstructionMetrics(String name, long step, Tensor image, Tensor hr, MoesrConfig c) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("val_l1", l1);
-        m.putAll(validationImage("stage2", step, sr, hr, c));
+        m.put("val_l1", (double) Losses.l1(image, hr).item());
+        int size = hr.dim(2);
+        m.putAll(validationImage(name, step, toImage(image.toFloatArray(), size), toImage(hr.toFloatArray(), size), c));
         return m;
     }
 
