@@ -38,13 +38,18 @@ class AttentionTest {
                 q, k, v);
     }
 
+    /** 50 queries and 40 keys of 3 channels, values of 5, batch 2. */
+    static Tensor[] queriesKeysValues(long seed) {
+        Gen g = new Gen(seed);
+        return new Tensor[] {Tensor.of(g.floats(2 * 50 * 3, -2, 2), 2, 50, 3), Tensor.of(g.floats(2 * 3 * 40, -2, 2), 2, 3, 40),
+                Tensor.of(g.floats(2 * 5 * 40, -1, 1), 2, 5, 40)};
+    }
+
     @Test
     @SuppressWarnings("try")
     void inferenceInBlocksFreesEachBlockAndGivesTheWholeResult() {
-        Gen g = new Gen(7);
-        Tensor q = Tensor.of(g.floats(2 * 50 * 3, -2, 2), 2, 50, 3);
-        Tensor k = Tensor.of(g.floats(2 * 3 * 40, -2, 2), 2, 3, 40);
-        Tensor v = Tensor.of(g.floats(2 * 5 * 40, -1, 1), 2, 5, 40);
+        Tensor[] qkv = queriesKeysValues(7);
+        Tensor q = qkv[0], k = qkv[1], v = qkv[2];
         float[] whole = Attention.scaledDotProduct(q, k, v, Long.MAX_VALUE).toFloatArray();
         try (GradMode off = GradMode.off(); Scope s = Scope.open()) {
             long before = Backends.cpu().bytesInUse();
@@ -62,10 +67,8 @@ class AttentionTest {
     @SuppressWarnings("try")
     void frozenAttentionWithGradModeOnAlsoFreesEachBlock() {
         // stage 2 runs the frozen decoder's middle attention with grad mode on: no input needs a gradient
-        Gen g = new Gen(8);
-        Tensor q = Tensor.of(g.floats(2 * 50 * 3, -2, 2), 2, 50, 3);
-        Tensor k = Tensor.of(g.floats(2 * 3 * 40, -2, 2), 2, 3, 40);
-        Tensor v = Tensor.of(g.floats(2 * 5 * 40, -1, 1), 2, 5, 40);
+        Tensor[] qkv = queriesKeysValues(8);
+        Tensor q = qkv[0], k = qkv[1], v = qkv[2];
         long scores = 2L * 50 * 40 * Float.BYTES;
         try (Scope s = Scope.open()) {
             long before = Backends.cpu().bytesInUse();
