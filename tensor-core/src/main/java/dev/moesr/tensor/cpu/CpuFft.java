@@ -36,11 +36,28 @@ final class CpuFft {
         forEachSlice(batch, h * w, b -> {
             Slab s = new Slab(h, wc);
             int in = x.base + b * h * w;
-            // real rows: a full complex transform of each, keeping the non-negative frequencies
-            Parallel.forRange(h, Math.max(1, 4096 / w), (from, to) -> {
+            // real rows two at a time: row a as the real part and row b as the imaginary part of one
+            // complex transform Z, then A_k = (Z_k + conj Z_{-k}) / 2 and B_k = (Z_k - conj Z_{-k}) / 2i
+            Parallel.forRange(h, Math.max(2, 4096 / w), (from, to) -> {
                 double[] re = new double[w], im = new double[w];
                 double[][] work = rows.newWork();
-                for (int r = from; r < to; r++) {
+                int r = from;
+                for (; r + 1 < to; r += 2) {
+                    for (int c = 0; c < w; c++) {
+                        re[c] = x.data[in + r * w + c];
+                        im[c] = x.data[in + (r + 1) * w + c];
+                    }
+                    rows.forward(re, im, work);
+                    for (int k = 0; k < wc; k++) {
+                        int m = k == 0 ? 0 : w - k;
+                        double zr = re[k], zi = im[k], yr = re[m], yi = im[m];
+                        s.re[r * wc + k] = (zr + yr) / 2;
+                        s.im[r * wc + k] = (zi - yi) / 2;
+                        s.re[(r + 1) * wc + k] = (zi + yi) / 2;
+                        s.im[(r + 1) * wc + k] = (yr - zr) / 2;
+                    }
+                }
+                if (r < to) {   // an odd row out: alone, with a zero imaginary part
                     for (int c = 0; c < w; c++) {
                         re[c] = x.data[in + r * w + c];
                         im[c] = 0;
@@ -68,20 +85,27 @@ final class CpuFft {
             }
             s.transformColumns(cols, wc, true);
             int o = out.base + b * h * w;
-            // each row: the Hermitian extension of its w/2+1 bins, inverse transformed; the real
-            // part is kept, which ignores the imaginary parts of the self-conjugate bins as numpy does
-            Parallel.forRange(h, Math.max(1, 4096 / w), (from, to) -> {
+            // each row: the Hermitian extension of its w/2+1 bins, inverse transformed to a real row;
+            // as numpy, the imaginary parts of the self-conjugate bins (0, and w/2 for even w) are
+            // ignored. Two rows a, b go in one complex inverse of A + iB, whose result is a + ib.
+            Parallel.forRange(h, Math.max(2, 4096 / w), (from, to) -> {
                 double[] re = new double[w], im = new double[w];
                 double[][] work = rows.newWork();
-                for (int r = from; r < to; r++) {
+                int r = from;
+                for (; r < to; r += 2) {
+                    boolean pair = r + 1 < to;
                     for (int k = 0; k < w; k++) {
-                        boolean stored = k < wc;
-                        int src = r * wc + (stored ? k : w - k);
-                        re[k] = s.re[src];
-                        im[k] = stored ? s.im[src] : -s.im[src];
+                        boolean stored = k < wc, selfConjugate = k == 0 || 2 * k == w;
+                        int at = stored ? k : w - k;
+                        double sign = selfConjugate ? 0 : stored ? 1 : -1;
+                        double ar = s.re[r * wc + at], ai = sign * s.im[r * wc + at];
+                        double br = pair ? s.re[(r + 1) * wc + at] : 0, bi = pair ? sign * s.im[(r + 1) * wc + at] : 0;
+                        re[k] = ar - bi;
+                        im[k] = ai + br;
                     }
                     rows.inverse(re, im, work);
                     for (int c = 0; c < w; c++) out.data[o + r * w + c] = (float) (re[c] * scale);
+                    if (pair) for (int c = 0; c < w; c++) out.data[o + (r + 1) * w + c] = (float) (im[c] * scale);
                 }
             });
         });
