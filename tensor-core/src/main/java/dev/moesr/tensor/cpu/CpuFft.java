@@ -268,7 +268,23 @@ final class CpuFft {
                     t = im[k]; im[k] = im[j]; im[j] = t;
                 }
             }
-            for (int len = 2; len <= n; len <<= 1) {
+            int len = 2;
+            if (n >= 4) {   // the first two stages at once: their twiddles are 1 and -i, no multiplications needed
+                for (int a = 0; a < n; a += 4) {
+                    double t0r = re[a] + re[a + 1], t0i = im[a] + im[a + 1], t1r = re[a] - re[a + 1], t1i = im[a] - im[a + 1];
+                    double t2r = re[a + 2] + re[a + 3], t2i = im[a + 2] + im[a + 3], t3r = re[a + 2] - re[a + 3], t3i = im[a + 2] - im[a + 3];
+                    re[a] = t0r + t2r;
+                    im[a] = t0i + t2i;
+                    re[a + 2] = t0r - t2r;
+                    im[a + 2] = t0i - t2i;
+                    re[a + 1] = t1r + t3i;   // t1 + (-i) t3
+                    im[a + 1] = t1i - t3r;
+                    re[a + 3] = t1r - t3i;
+                    im[a + 3] = t1i + t3r;
+                }
+                len = 8;
+            }
+            for (; len <= n; len <<= 1) {
                 int half = len / 2, step = n / len;
                 for (int start = 0; start < n; start += len) {
                     for (int j = 0; j < half; j++) {
