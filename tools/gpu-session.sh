@@ -85,7 +85,7 @@ if [ -z "${SKIP_STAGE2:-}" ] && [ -d .gpudata/photos ]; then
   # Stage 2 needs a first stage and one stage-1 checkpoint per expert: one step of each is enough
   # to measure the decoder's training step (triple generation, L1 + focal frequency + GAN losses).
   cfg=${STAGE2_CONFIG:-moesr-x4}; crop=${STAGE2_CROP:-512}; dev=${STAGE2_DEVICE:-cuda}; runs=/tmp/gpu-stage2
-  echo "== stage-2 training, $cfg, batches ${STAGE2_BATCHES:-8}, ${crop}x${crop} crops (after one step of stage 0 and of each expert)"
+  echo "== stage-2 training, $cfg, batches ${STAGE2_BATCHES:-2}, ${crop}x${crop} crops (after one step of stage 0 and of each expert)"
   rm -rf "$runs"
   {
     experts=$("${app[@]}" info --config "$cfg" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("sampling_experts", 4))' || echo 4)
@@ -96,7 +96,7 @@ if [ -z "${SKIP_STAGE2:-}" ] && [ -d .gpudata/photos ]; then
         --first-stage "$runs/stage0.safetensors" --device "$dev" --out "$runs" --quiet --json | tail -n 1
       ckpts+=("$runs/stage1-expert$k.safetensors")
     done
-    for b in ${STAGE2_BATCHES:-8}; do
+    for b in ${STAGE2_BATCHES:-2}; do
       echo "stage 2 with batch $b"
       timeout "${STAGE2_SECONDS:-200}" "${app[@]}" train --stage 2 --config "$cfg" --data .gpudata/photos --crop "$crop" \
         --batch "$b" --steps "${STAGE2_STEPS:-4}" --disc-start 2 --triples "$b" --sampling-steps 4 --cache "$runs/triples" \
