@@ -119,6 +119,31 @@ final class CpuElementwise {
         return x >= 0 ? 1 - erfc : erfc - 1;
     }
 
+    /**
+     * ADD, SUB and MUL of a contiguous run of a with a contiguous run of b (sj 1) or one value of
+     * b (sj 0: a broadcast bias or scale) as plain indexed loops, which the JIT vectorises (the
+     * general loops below step by variable strides and do not). Returns false for other ops.
+     */
+    private static boolean unitStride(BinaryOp op, float[] av, int i, float[] bv, int j, int sj, float[] ov, int o, int n) {
+        if (sj == 0) {
+            float c = bv[j];
+            switch (op) {
+                case ADD -> { for (int k = 0; k < n; k++) ov[o + k] = av[i + k] + c; }
+                case SUB -> { for (int k = 0; k < n; k++) ov[o + k] = av[i + k] - c; }
+                case MUL -> { for (int k = 0; k < n; k++) ov[o + k] = av[i + k] * c; }
+                default -> { return false; }
+            }
+            return true;
+        }
+        switch (op) {
+            case ADD -> { for (int k = 0; k < n; k++) ov[o + k] = av[i + k] + bv[j + k]; }
+            case SUB -> { for (int k = 0; k < n; k++) ov[o + k] = av[i + k] - bv[j + k]; }
+            case MUL -> { for (int k = 0; k < n; k++) ov[o + k] = av[i + k] * bv[j + k]; }
+            default -> { return false; }
+        }
+        return true;
+    }
+
     static void binary(BinaryOp op, CpuStorage a, int[] aShape, CpuStorage b, int[] bShape, CpuStorage out, int[] outShape) {
         float[] av = a.data, bv = b.data, ov = out.data;
         StridedLoop loop = StridedLoop.of(outShape, StridedLoop.contiguousStrides(outShape),
@@ -126,6 +151,7 @@ final class CpuElementwise {
         loop.run(new long[] {out.base, a.base, b.base}, (off, step, n) -> {
             int o = (int) off[0], i = (int) off[1], j = (int) off[2];
             int si = (int) step[1], sj = (int) step[2];
+            if (si == 1 && (sj == 1 || sj == 0) && unitStride(op, av, i, bv, j, sj, ov, o, n)) return;
             switch (op) {
                 case ADD -> { for (int k = 0; k < n; k++, i += si, j += sj) ov[o + k] = av[i] + bv[j]; }
                 case SUB -> { for (int k = 0; k < n; k++, i += si, j += sj) ov[o + k] = av[i] - bv[j]; }
