@@ -52,9 +52,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /** {@code train}: stage 0 (the VQ first stage), stage 1 (one Sampling expert), and export to a model file. */
@@ -671,19 +673,30 @@ public final class TrainCommand implements Callable<Integer> {
             if (!c.name().equals(meta.get("moesr.name"))) {
                 throw new IOException(ckpt + " was trained with configuration " + meta.get("moesr.name") + ", this export is " + c.name());
             }
-            // trainable weights come from their EMA shadows (named without dots, as Ema names them), buffers as they are
+            // trainable weights come from their EMA shadows (named without dots, as Ema names them), buffers as they are;
+            // the checkpoint must hold the weights, the shadows and the EMA's counters, and nothing else but optimiser state
             Map<String, String> source = new LinkedHashMap<>();
             var trainable = unet.namedTrainableParameters().keySet();
             Map<String, Tensor> own = unet.stateDict();
+            Set<String> expected = new HashSet<>(List.of(TrainingCheckpoint.EMA_PREFIX + "decay", TrainingCheckpoint.EMA_PREFIX + "num_updates"));
             for (var e : own.entrySet()) {
-                String key = trainable.contains(e.getKey()) ? TrainingCheckpoint.EMA_PREFIX + e.getKey().replace(".", "") : e.getKey();
-                SafeTensorsFile.Entry entry = f.entries().get(key);
-                if (entry == null || !Arrays.equals(entry.shape(), e.getValue().dims())) {
-                    throw new IOException(ckpt + " does not fit expert " + k + " of " + c.name() + ": "
-                            + (entry == null ? "it has no tensor " + key : key + " has shape " + Arrays.toString(entry.shape())
-                            + ", expected " + e.getValue().shape()));
+                String shadow = TrainingCheckpoint.EMA_PREFIX + e.getKey().replace(".", "");
+                boolean averaged = trainable.contains(e.getKey());
+                for (String key : averaged ? List.of(e.getKey(), shadow) : List.of(e.getKey())) {
+                    SafeTensorsFile.Entry entry = f.entries().get(key);
+                    if (entry == null || !Arrays.equals(entry.shape(), e.getValue().dims())) {
+                        throw new IOException(ckpt + " does not fit expert " + k + " of " + c.name() + ": "
+                                + (entry == null ? "it has no tensor " + key : key + " has shape " + Arrays.toString(entry.shape())
+                                + ", expected " + e.getValue().shape()));
+                    }
+                    expected.add(key);
                 }
-                source.put(e.getKey(), key);
+                source.put(e.getKey(), averaged ? shadow : e.getKey());
+            }
+            for (String key : f.entries().keySet()) {
+                if (!expected.contains(key) && !key.startsWith(TrainingCheckpoint.OPTIMIZER_PREFIX)) {
+                    throw new IOException(ckpt + " does not fit expert " + k + " of " + c.name() + ": unexpected tensor " + key);
+                }
             }
             for (var e : own.entrySet()) {
                 Tensor t = f.read(source.get(e.getKey()), e.getValue().device());

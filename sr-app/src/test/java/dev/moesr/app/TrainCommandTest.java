@@ -5,6 +5,7 @@ import dev.moesr.app.image.Image;
 import dev.moesr.app.image.ImageFiles;
 import dev.moesr.diffusion.MoesrModel;
 import dev.moesr.nn.io.SafeTensors;
+import dev.moesr.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,7 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -323,6 +326,23 @@ class TrainCommandTest {
         assertEquals(1, wrong.code(), wrong.all());
         assertTrue(wrong.err().contains("not a stage-1 checkpoint of expert 0"), wrong.err());
         assertFalse(Files.exists(dir.resolve("bad.safetensors")));
+
+        // an expert checkpoint with a tensor too many, or without one of its EMA shadows, is refused by name
+        SafeTensors.Contents e0 = SafeTensors.read(Path.of(experts.get(0)));
+        Map<String, Tensor> extra = new LinkedHashMap<>(e0.tensors()), missing = new LinkedHashMap<>(e0.tensors());
+        extra.put("stray.weight", Tensor.zeros(2));
+        missing.remove("model_ema.out2weight");
+        for (var c : List.of(Map.entry("extra", extra), Map.entry("missing", missing))) {
+            Path tampered = dir.resolve("e0-" + c.getKey() + ".safetensors");
+            SafeTensors.write(tampered, c.getValue(), e0.metadata());
+            List<String> list = new ArrayList<>(experts);
+            list.set(0, tampered.toString());
+            Result refused = run("train", "--stage", "export", "--config", "tiny", "--out", dir.resolve("bad.safetensors").toString(),
+                    "--expert-checkpoints", String.join(",", list), "--first-stage", dir.resolve("vq/stage0.safetensors").toString());
+            assertEquals(1, refused.code(), refused.all());
+            assertTrue(refused.err().contains(c.getKey().equals("extra") ? "unexpected tensor stray.weight" : "no tensor model_ema.out2weight"), refused.err());
+            assertFalse(Files.exists(dir.resolve("bad.safetensors")));
+        }
     }
 
     String[] stage2(Path model, String out, int steps, String... extra) {
