@@ -50,12 +50,23 @@ public record MoesrConfig(String name, int scale, int experts, int trainSteps, U
         return new MoesrConfig("tiny", 4, 4, 1000, UNetConfig.tiny(), vq, dec);
     }
 
-    public static List<String> presetNames() { return List.of("moesr-x8", "moesr-x4", "tiny"); }
+    /**
+     * The shipped default: the whole method, sized to train on two CPU cores in hours and to
+     * super-resolve 256x256 to 1024x1024 on them in under a minute (docs/default-model.md).
+     */
+    public static MoesrConfig moesrX4Small() {
+        VqConfig vq = new VqConfig(3, 3, 16, List.of(1, 2, 2), 1, 3, 3, 8192, 8, 1e-6f, 0.25f);
+        FrequencyDecoderConfig dec = new FrequencyDecoderConfig(1, 8, 1.0f, 1, 8, 0.1f, 8, 1, 0.01f);
+        return new MoesrConfig("moesr-x4-small", 4, 4, 1000, UNetConfig.moesrX4Small(), vq, dec);
+    }
+
+    public static List<String> presetNames() { return List.of("moesr-x8", "moesr-x4", "moesr-x4-small", "tiny"); }
 
     public static MoesrConfig byName(String name) {
         return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
             case "moesr-x8" -> moesrX8();
             case "moesr-x4" -> moesrX4();
+            case "moesr-x4-small" -> moesrX4Small();
             case "tiny" -> tiny();
             default -> throw new IllegalArgumentException("unknown model configuration '" + name + "'; known: " + presetNames());
         };

@@ -39,9 +39,14 @@ public final class MoesrModel extends Module {
 
     /** Writes the model (atomically) with its configuration. */
     public void save(Path path) throws IOException {
+        save(path, false);
+    }
+
+    /** Writes the model (atomically) with its configuration, its weights as F16 when {@code half}. */
+    public void save(Path path, boolean half) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>(config.toMetadata());
         meta.put(KIND_KEY, KIND);
-        save(path, meta);
+        save(path, meta, half);
     }
 
     /** Reads a model file: the configuration from its metadata, then every weight (strictly: names and shapes must all match). */

@@ -297,6 +297,11 @@ public abstract class Module {
         SafeTensors.write(path, stateDict(), metadata);
     }
 
+    /** As {@link #save}, every tensor stored as F16 (half the bytes) when {@code half}. */
+    public final void save(Path path, Map<String, String> metadata, boolean half) throws IOException {
+        SafeTensors.write(path, stateDict(), metadata, half);
+    }
+
     /** Loads a safetensors checkpoint strictly; returns its metadata. */
     public final Map<String, String> load(Path path) throws IOException {
         try (SafeTensorsFile f = SafeTensorsFile.open(path)) {

@@ -8,6 +8,7 @@ import dev.moesr.app.data.ImageFolder;
 import dev.moesr.app.image.Image;
 import dev.moesr.app.image.ImageException;
 import dev.moesr.app.image.ImageFiles;
+import dev.moesr.app.infer.DefaultModel;
 import dev.moesr.app.infer.SuperResolver;
 import dev.moesr.app.infer.SuperResolver.Sampler;
 import dev.moesr.nn.io.AtomicFiles;
@@ -44,16 +45,17 @@ public final class InferCommand implements Callable<Integer> {
             description = "The output image (its extension picks the format), or a folder for a folder input (created if missing).")
     Path output;
 
-    @Option(names = "--model", required = true, paramLabel = "PATH", description = "A model file written by 'train --stage export'.")
+    @Option(names = "--model", paramLabel = "PATH",
+            description = "A model file written by 'train --stage export' (default: the shipped moesr-x4-small, models/" + DefaultModel.FILE_NAME + ").")
     Path model;
 
     @Option(names = "--scale", paramLabel = "N", description = "The expected upscaling factor (4 or 8); it must match the model's.")
     Integer scale;
 
-    @Option(names = "--steps", defaultValue = "200", paramLabel = "N", description = "Sampling steps, a divisor of 1000 (default ${DEFAULT-VALUE}).")
-    int steps;
+    @Option(names = "--steps", paramLabel = "N", description = "Sampling steps, a divisor of 1000 (default: the model's; 200 for the paper's models).")
+    Integer steps;
 
-    @Option(names = "--sampler", defaultValue = "ddpm", paramLabel = "NAME", description = "ddpm (ancestral, eta 1) or ddim (eta 0) (default ${DEFAULT-VALUE}).")
+    @Option(names = "--sampler", paramLabel = "NAME", description = "ddpm (ancestral, eta 1) or ddim (eta 0) (default: the model's; ddpm for the paper's models).")
     SamplerName sampler;
 
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed of the sampling noise (default ${DEFAULT-VALUE}).")
@@ -62,18 +64,19 @@ public final class InferCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", paramLabel = "D", description = "auto, cpu, cuda or cuda:N (default ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--color-fix", description = "Match each channel's mean and spread to the bicubic-upscaled LR image (AdaIN).")
-    boolean colorFix;
+    @Option(names = "--color-fix", negatable = true,
+            description = "Match (or with --no-color-fix, do not) each channel's mean and spread to the bicubic-upscaled LR image (AdaIN) (default: the model's).")
+    Boolean colorFix;
 
     @Option(names = "--fusion-weight", paramLabel = "W", description = "Weight of the LR features in the decoder (default: the model's).")
     Float fusionWeight;
 
-    @Option(names = "--tile", defaultValue = "128", paramLabel = "N",
-            description = "Latent tile side for sampling and decoding; output tiles are N x latent factor pixels (default ${DEFAULT-VALUE}).")
-    int tile;
+    @Option(names = "--tile", paramLabel = "N",
+            description = "Latent tile side for sampling and decoding; output tiles are N x latent factor pixels (default: the model's, 128).")
+    Integer tile;
 
-    @Option(names = "--overlap", defaultValue = "32", paramLabel = "N", description = "Overlap of latent tiles (default ${DEFAULT-VALUE}).")
-    int overlap;
+    @Option(names = "--overlap", paramLabel = "N", description = "Overlap of latent tiles (default: the model's).")
+    Integer overlap;
 
     @Option(names = "--overwrite", description = "Replace existing output files (refused otherwise).")
     boolean overwrite;
@@ -115,7 +118,7 @@ public final class InferCommand implements Callable<Integer> {
     }
 
     private int run(PrintWriter out, PrintWriter err) throws IOException {
-        if (steps < 1 || steps > 1000 || 1000 % steps != 0) {
+        if (steps != null && (steps < 1 || steps > 1000 || 1000 % steps != 0)) {
             throw new IllegalArgumentException("--steps must divide the 1000 training timesteps (e.g. 200, 100, 50, 20, 10), got " + steps);
         }
         if (maxPixels < 1) throw new IllegalArgumentException("--max-pixels must be positive, got " + maxPixels);
@@ -130,9 +133,17 @@ public final class InferCommand implements Callable<Integer> {
         }
 
         List<Map<String, Object>> results = new ArrayList<>();
-        try (SuperResolver sr = SuperResolver.open(model, dev)) {
+        Path modelFile = model;
+        if (modelFile == null) {
+            modelFile = DefaultModel.require();
+            if (!common.quiet) {
+                err.println("infer: using the shipped model " + modelFile + " (moesr-x4-small, trained on CPUs: docs/default-model.md); --model FILE picks another");
+                err.flush();
+            }
+        }
+        try (SuperResolver sr = SuperResolver.open(modelFile, dev)) {
             if (scale != null && scale != sr.scale()) {
-                throw new IllegalArgumentException("--scale " + scale + " does not match the model " + model + ", which upscales " + sr.scale()
+                throw new IllegalArgumentException("--scale " + scale + " does not match the model " + modelFile + ", which upscales " + sr.scale()
                         + "x; use a " + scale + "x model or drop --scale");
             }
             prepareOutputFolders(jobs);
@@ -145,7 +156,7 @@ public final class InferCommand implements Callable<Integer> {
                 String name = job.source.getFileName().toString();
                 long start = System.nanoTime();
                 long[] phaseStart = {start};
-                SuperResolver.Options o = new SuperResolver.Options().steps(steps).sampler(sampler == SamplerName.ddim ? Sampler.DDIM : Sampler.DDPM)
+                SuperResolver.Options o = new SuperResolver.Options().steps(steps).sampler(sampler == null ? null : sampler == SamplerName.ddim ? Sampler.DDIM : Sampler.DDPM)
                         .seed(seed).tile(tile).overlap(overlap).colorFix(colorFix).fusionWeight(fusionWeight)
                         .progress((phase, done, total) -> {
                             if (done == 1) phaseStart[0] = System.nanoTime();

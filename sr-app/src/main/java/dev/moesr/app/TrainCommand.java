@@ -10,6 +10,7 @@ import dev.moesr.app.metrics.Plane;
 import dev.moesr.app.train.DecoderTrainer;
 import dev.moesr.app.train.FirstStageFiles;
 import dev.moesr.app.train.TripleCache;
+import dev.moesr.app.train.ValidationCrops;
 import dev.moesr.diffusion.autoencoder.PatchDiscriminator;
 import dev.moesr.diffusion.lpips.Lpips;
 import dev.moesr.diffusion.sampling.DdimSampler;
@@ -27,6 +28,7 @@ import dev.moesr.diffusion.train.TrainingCheckpoint;
 import dev.moesr.diffusion.unet.ExpertSharing;
 import dev.moesr.diffusion.unet.UNet;
 import dev.moesr.nn.InPlace;
+import dev.moesr.nn.Init;
 import dev.moesr.nn.io.SafeTensors;
 import dev.moesr.nn.io.SafeTensorsFile;
 import dev.moesr.nn.loss.Losses;
@@ -114,10 +116,14 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--first-stage", paramLabel = "MODEL_OR_CKPT", description = "The VQ first stage: a model file, a stage-0 or a stage-2 checkpoint.")
     Path firstStage;
 
+    @Option(names = "--val-crop", paramLabel = "N", description = "Side of the validation crops (default: the --crop; 192 or more gives NIQE).")
+    Integer valCrop;
+
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "Write the checkpoint every N steps (0: only at the end).")
     long checkpointEvery;
 
-    @Option(names = "--validate-every", defaultValue = "0", description = "Every N steps, a validation image of a held crop with its PSNR/SSIM (and stage 1's loss on a held batch; 0: never).")
+    @Option(names = "--validate-every", defaultValue = "0",
+            description = "Every N steps, PSNR/SSIM/NIQE over the validation crops (the " + ValidationCrops.PER_IMAGE + " most textured of each held image) and a picture of them (0: never).")
     long validateEvery;
 
     @Option(names = "--expert-checkpoints", split = ",", paramLabel = "CKPT", description = "Export: the stage-1 checkpoints of experts 0, 1, ... in order.")
@@ -132,11 +138,27 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--sampling-steps", defaultValue = "200", description = "Stage 2: sampler steps per triple (default ${DEFAULT-VALUE}, the paper's).")
     int samplingSteps;
 
+    @Option(names = "--sampler", defaultValue = "ddpm", paramLabel = "ddpm|ddim",
+            description = "Stage 2: the sampler of the triples' latents, ddpm (ancestral, the paper's) or ddim (eta 0), best the one inference uses (default ${DEFAULT-VALUE}).")
+    String tripleSampler;
+
     @Option(names = "--cache", paramLabel = "DIR", description = "Stage 2: folder of the triples (default OUT/triples); triples already there are kept.")
     Path cache;
 
     @Option(names = "--lpips-weights", paramLabel = "FILE", description = "Stage 2: converted LPIPS (VGG16) weights; without them LPIPS is off.")
     Path lpipsWeights;
+
+    @Option(names = "--init", paramLabel = "MODEL",
+            description = "Stage 1: start expert K from its weights in this model file (fresh optimiser and EMA) instead of random ones; e.g. to train the shipped model further.")
+    Path init;
+
+    @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f16",
+            description = "Export: store the weights as float32 or float16 (half the size; default ${DEFAULT-VALUE}).")
+    String dtype;
+
+    @Option(names = "--codebook-range", paramLabel = "R",
+            description = "Stage 0: start the codebook uniform in [-R, R] per component instead of taming's +-1/entries, so every entry is in use from the first step (e.g. 1).")
+    Double codebookRange;
 
     @Option(names = "--disc-start", defaultValue = "5000", description = "Stage 2: step at which the GAN loss starts (default ${DEFAULT-VALUE}).")
     long discStart;
@@ -208,31 +230,41 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** The crops validation uses: from --val-data, or (with a warning) from the training images. */
-    private TrainingPatches validationPatches(TrainingPatches training, MoesrConfig c) throws IOException {
-        if (validateEvery > 0 && valData != null) return new TrainingPatches(valData, pipeline, c.scale(), c.latentFactor(), crop, seed);
-        if (validateEvery > 0) {
+    /** The validation crops: from --val-data, or (with a warning) from the training images; null without --validate-every. */
+    private ValidationCrops validationCrops(MoesrConfig c) throws IOException {
+        if (validateEvery == 0) return null;
+        if (valData == null) {
             err().println("sr-app train: warning: no --val-data; validation crops come from the training images (give held-out images for an honest score)");
             err().flush();
         }
-        return training;
+        int size = valCrop != null ? valCrop : crop;
+        int m = c.scale() * c.latentFactor() * c.unet().downsampleFactor();
+        if (size <= 0 || size % m != 0) throw new IllegalArgumentException("--val-crop must be a positive multiple of " + m + ", got " + size);
+        return new ValidationCrops(valData != null ? valData : data, pipeline, c.scale(), c.latentFactor(), size);
     }
 
     /**
-     * Writes a validation image to OUT/validation/{name}-step{N}.png (atomically) and returns its
-     * PSNR/SSIM against the HR crop (Y channel, a border of the scale cropped, as eval does).
+     * Scores the validation outputs (one [n, 3, S, S] tensor in [-1, 1] per chunk of crops, in
+     * order), writes the first four side by side to OUT/validation/{name}-step{N}.png (atomically)
+     * and returns the scores with the file's name.
      */
-    private Map<String, Object> validationImage(String name, long step, Image sr, Image hr, MoesrConfig c) throws IOException {
+    private Map<String, Object> validationEvent(String name, long step, ValidationCrops val, List<Image> outputs) throws IOException {
         Path folder = out.resolve("validation");
         Files.createDirectories(folder);
         Path file = folder.resolve(name + "-step" + step + ".png");
-        ImageFiles.write(file, sr);   // written to a temporary file and moved into place
-        Plane ySr = Plane.luma(sr).cropBorder(c.scale()), yHr = Plane.luma(hr).cropBorder(c.scale());
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("val_psnr", FullReference.psnr(ySr, yHr));
-        m.put("val_ssim", FullReference.ssim(ySr, yHr));
+        ImageFiles.write(file, ValidationCrops.mosaic(outputs, 4));   // written to a temporary file and moved into place
+        Map<String, Object> m = new LinkedHashMap<>(val.scores(outputs));
         m.put("val_image", file.toString());
         return m;
+    }
+
+    /** The images of a [n, 3, S, S] tensor in [-1, 1], clamped to [0, 1]. */
+    private static List<Image> images(Tensor batch) {
+        int n = batch.dim(0), size = batch.dim(2);
+        float[] all = batch.toFloatArray();
+        List<Image> list = new ArrayList<>();
+        for (int i = 0; i < n; i++) list.add(toImage(Arrays.copyOfRange(all, i * 3 * size * size, (i + 1) * 3 * size * size), size));
+        return list;
     }
 
     private Device resolveDevice() {
@@ -271,7 +303,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--expert " + expert + " is out of range: " + c.name() + " has experts 0 to " + (c.experts() - 1));
         }
         TrainingPatches patches = new TrainingPatches(data, pipeline, c.scale(), c.latentFactor(), crop, seed);
-        TrainingPatches validation = validationPatches(patches, c);
+        ValidationCrops validation = validationCrops(c);
         Map<String, String> meta = runMetadata(c);
         if (resume != null) {
             Map<String, String> expected = new LinkedHashMap<>(meta);
@@ -282,6 +314,17 @@ public final class TrainCommand implements Callable<Integer> {
         Backend backend = Backends.get(dev);
         FrequencyCompensatedVqModel fs = frozenFirstStage(c, dev);
         UNet unet = new UNet(c.unet(), new Philox(seed * 31 + expert + 1));
+        if (init != null && resume == null) {
+            MoesrModel from = MoesrModel.open(init);
+            try {
+                if (!from.config().toMetadata().equals(c.toMetadata())) {
+                    throw new IOException("--init " + init + " is configuration " + from.config().name() + ", this run is " + c.name());
+                }
+                unet.loadStateDict(from.sampling().expert(expert).stateDict(), true);
+            } finally {
+                from.release();
+            }
+        }
         unet.to(dev);
         unet.train();
         ExpertSharing sharing = ExpertSharing.released();
@@ -317,7 +360,7 @@ public final class TrainCommand implements Callable<Integer> {
                     Map<String, Object> event = new LinkedHashMap<>();
                     event.put("step", trainer.step());
                     event.put("val_loss", validate1(validation, fs, unet, trainer, schedule, dev));
-                    event.putAll(validationImage1(c, validation, fs, unet, trainer, schedule, dev));
+                    event.putAll(validationImage1(validation, fs, unet, trainer, schedule, dev));
                     log.event("validation", event);
                 }
                 if (checkpointEvery > 0 && trainer.step() % checkpointEvery == 0 && trainer.step() < steps) {
@@ -334,71 +377,79 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** Epsilon MSE on a fixed held batch, fixed timesteps across the expert's stage and fixed noise (EMA weights). */
+    /** Epsilon MSE over the validation crops at fixed timesteps spread across the expert's stage and fixed noise (EMA weights). */
     @SuppressWarnings("try")
-    private double validate1(TrainingPatches patches, FrequencyCompensatedVqModel fs, UNet unet, Stage1Trainer trainer, NoiseSchedule schedule, Device dev) throws IOException {
-        TrainingPatches.Batch b = patches.batch(-1, 0, batch, dev);
+    private double validate1(ValidationCrops val, FrequencyCompensatedVqModel fs, UNet unet, Stage1Trainer trainer, NoiseSchedule schedule, Device dev) {
+        int n = val.crops().size();
         int[] stageRange = trainer.stage();
-        int[] t = new int[batch];
-        for (int i = 0; i < batch; i++) t[i] = stageRange[0] + (int) ((stageRange[1] - stageRange[0]) * (i + 0.5) / batch);
+        double sum = 0;
         unet.setRoutingRng(new Philox(TrainingPatches.routingSeed(seed, -1)));
-        Ema ema = trainer.ema();
-        try (Scope s = Scope.open(); GradMode off = GradMode.off(); Ema.Swapped shadow = ema.useShadowWeights()) {
-            Tensor z0 = fs.encode(b.hr());
-            Tensor noise = Tensor.randn(new Philox(seed ^ 0x5EEDL), dev, z0.dims());
-            Tensor eps = unet.forward(Tensor.cat(1, schedule.addNoise(z0, noise, t), b.condition()), t);
-            return Losses.mse(eps, noise).item();
+        try (Ema.Swapped shadow = trainer.ema().useShadowWeights()) {
+            for (int from = 0; from < n; from += batch) {
+                int to = Math.min(n, from + batch);
+                int[] t = new int[to - from];
+                for (int i = from; i < to; i++) t[i - from] = stageRange[0] + (int) ((stageRange[1] - stageRange[0]) * (i + 0.5) / n);
+                try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
+                    Tensor z0 = fs.encode(val.hr(from, to, dev));
+                    Tensor noise = Tensor.randn(new Philox(seed ^ 0x5EEDL, from), dev, z0.dims());
+                    Tensor eps = unet.forward(Tensor.cat(1, schedule.addNoise(z0, noise, t), val.condition(from, to, dev)), t);
+                    sum += Losses.mse(eps, noise).item() * (to - from);
+                }
+            }
         } finally {
             unet.train();
-            b.release();
         }
+        return sum / n;
     }
 
     /** DDIM steps of the validation image, spread over the expert's own stage. */
     static final int VALIDATION_DDIM_STEPS = 5;
 
     /**
-     * The expert's denoising ability in its own stage, as an image (EMA weights): the first crop
-     * of the held validation batch is encoded, its latent noised (fixed noise) to the top
-     * timestep of the stage, denoised by DDIM (eta 0) down to the stage's lowest timestep, where
-     * x0 is predicted and decoded by the first stage. Writes out/validation/expert{K}-step{N}.png
-     * and returns its PSNR/SSIM against the HR crop (Y channel, border of the scale cropped, as eval).
+     * The expert's denoising ability in its own stage, on every validation crop (EMA weights):
+     * each crop is encoded, its latent noised (fixed noise) to the top timestep of the stage,
+     * denoised by DDIM (eta 0) down to the stage's lowest timestep, where x0 is predicted and
+     * decoded by the first stage. Writes out/validation/expert{K}-step{N}.png and returns the
+     * scores (PSNR/SSIM/NIQE as {@link ValidationCrops#scores}).
      */
     @SuppressWarnings("try")
-    private Map<String, Object> validationImage1(MoesrConfig c, TrainingPatches patches, FrequencyCompensatedVqModel fs, UNet unet,
+    private Map<String, Object> validationImage1(ValidationCrops val, FrequencyCompensatedVqModel fs, UNet unet,
                                                  Stage1Trainer trainer, NoiseSchedule schedule, Device dev) throws IOException {
-        TrainingPatches.Batch b = patches.batch(-1, 0, 1, dev);
         int[] stageRange = trainer.stage();
         int[] t = stageTimesteps(stageRange[1] - 1, stageRange[0], VALIDATION_DDIM_STEPS);
         unet.setRoutingRng(new Philox(TrainingPatches.routingSeed(seed, -1)));
-        Image hr, sr;
-        try (Scope s = Scope.open(); GradMode off = GradMode.off(); Ema.Swapped shadow = trainer.ema().useShadowWeights()) {
+        List<Image> outputs = new ArrayList<>();
+        int n = val.crops().size();
+        try (Ema.Swapped shadow = trainer.ema().useShadowWeights()) {
             unet.eval();
-            Tensor z0 = fs.encode(b.hr());
-            Tensor noise = Tensor.randn(new Philox(seed ^ 0x1DA6EL), dev, z0.dims());
-            Tensor z = schedule.addNoise(z0, noise, new int[] {t[0]});
-            Tensor x0 = null;
-            for (int i = 0; i < t.length; i++) {
-                double a = schedule.alphaCumprod(t[i]);
-                Tensor eps = unet.forward(Tensor.cat(1, z, b.condition()), new int[] {t[i]});
-                x0 = z.sub(eps.mul((float) Math.sqrt(1 - a))).mul((float) (1 / Math.sqrt(a)));
-                if (i + 1 < t.length) {   // DDIM with eta 0: move to the next timestep along the predicted x0
-                    double next = schedule.alphaCumprod(t[i + 1]);
-                    z = x0.mul((float) Math.sqrt(next)).add(eps.mul((float) Math.sqrt(1 - next)));
+            for (int from = 0; from < n; from += batch) {
+                int to = Math.min(n, from + batch);
+                try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
+                    Tensor z0 = fs.encode(val.hr(from, to, dev));
+                    Tensor condition = val.condition(from, to, dev);
+                    Tensor noise = Tensor.randn(new Philox(seed ^ 0x1DA6EL, from), dev, z0.dims());
+                    int[] top = new int[to - from];
+                    Arrays.fill(top, t[0]);
+                    Tensor z = schedule.addNoise(z0, noise, top);
+                    Tensor x0 = null;
+                    for (int i = 0; i < t.length; i++) {
+                        double a = schedule.alphaCumprod(t[i]);
+                        int[] ti = new int[to - from];
+                        Arrays.fill(ti, t[i]);
+                        Tensor eps = unet.forward(Tensor.cat(1, z, condition), ti);
+                        x0 = z.sub(eps.mul((float) Math.sqrt(1 - a))).mul((float) (1 / Math.sqrt(a)));
+                        if (i + 1 < t.length) {   // DDIM with eta 0: move to the next timestep along the predicted x0
+                            double next = schedule.alphaCumprod(t[i + 1]);
+                            z = x0.mul((float) Math.sqrt(next)).add(eps.mul((float) Math.sqrt(1 - next)));
+                        }
+                    }
+                    outputs.addAll(images(fs.decode(x0, fs.lrFeatures(val.lrUpscaled(from, to, dev)))));
                 }
             }
-            int size = patches.crop();
-            Tensor lr = b.lr();
-            float[] up = MatlabResize.resizeTo(lr.toFloatArray(), 3, lr.dim(2), lr.dim(3), size, size);
-            Tensor lrUp = Tensor.of(dev, up, 1, 3, size, size);
-            Tensor image = fs.decode(x0, fs.lrFeatures(lrUp));
-            sr = toImage(image.toFloatArray(), size);
-            hr = toImage(b.hr().toFloatArray(), size);
         } finally {
             unet.train();
-            b.release();
         }
-        return validationImage("expert" + expert, trainer.step(), sr, hr, c);
+        return validationEvent("expert" + expert, trainer.step(), val, outputs);
     }
 
     /** {@code count} timesteps from {@code top} down to {@code bottom}, both included, evenly spread and distinct. */
@@ -423,13 +474,19 @@ public final class TrainCommand implements Callable<Integer> {
     private void stage0(MoesrConfig c) throws IOException {
         checkLoopOptions();
         TrainingPatches patches = new TrainingPatches(data, pipeline, c.scale(), c.latentFactor(), crop, seed);
-        TrainingPatches validation = validationPatches(patches, c);
+        ValidationCrops validation = validationCrops(c);
         Map<String, String> meta = runMetadata(c);
         meta.put("stage", "0");
         if (resume != null) checkResumable(resume, runMetadata(c), "0");
         Device dev = resolveDevice();
         Backend backend = Backends.get(dev);
         VqModel vq = new VqModel(c.vq(), new Philox(seed));
+        if (codebookRange != null) {
+            if (!(codebookRange > 0)) throw new IllegalArgumentException("--codebook-range must be > 0, got " + codebookRange);
+            try (Scope s = Scope.open()) {   // a resumed run overwrites it with the checkpoint's codebook
+                InPlace.assign(vq.quantizer().codebook(), Init.uniform(new Philox(seed ^ 0xC0DEL), Device.CPU, codebookRange, c.vq().nEmbed(), c.vq().embedDim()));
+            }
+        }
         vq.to(dev);
         vq.train();
         double rate = lr != null ? lr : 1e-4;
@@ -465,7 +522,7 @@ public final class TrainCommand implements Callable<Integer> {
                 if (validateEvery > 0 && step % validateEvery == 0) {
                     Map<String, Object> event = new LinkedHashMap<>();
                     event.put("step", step);
-                    event.putAll(validate0(c, validation, vq, step, dev));
+                    event.putAll(validate0(validation, vq, step, dev));
                     log.event("validation", event);
                 }
                 if (checkpointEvery > 0 && step % checkpointEvery == 0 && step < steps) {
@@ -481,39 +538,71 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** The first crop of the held validation batch through the autoencoder (evaluation mode). */
+    /** Every validation crop through the autoencoder (evaluation mode): scores, picture, and the mean L1 as {@code val_l1}. */
     @SuppressWarnings("try")
-    private Map<String, Object> validate0(MoesrConfig c, TrainingPatches validation, VqModel vq, long step, Device dev) throws IOException {
-        TrainingPatches.Batch b = validation.batch(-1, 0, 1, dev);
-        try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
+    private Map<String, Object> validate0(ValidationCrops val, VqModel vq, long step, Device dev) throws IOException {
+        List<Image> outputs = new ArrayList<>();
+        double l1 = 0;
+        int n = val.crops().size();
+        try {
             vq.eval();
-            return reconstructionMetrics("stage0", step, vq.forward(b.hr()).image(), b.hr(), c);
+            for (int from = 0; from < n; from += batch) {
+                int to = Math.min(n, from + batch);
+                try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
+                    Tensor hr = val.hr(from, to, dev);
+                    Tensor image = vq.forward(hr).image();
+                    l1 += Losses.l1(image, hr).item() * (to - from);
+                    outputs.addAll(images(image));
+                }
+            }
         } finally {
             vq.train();
-            b.release();
         }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("val_l1", l1 / n);
+        m.putAll(validationEvent("stage0", step, val, outputs));
+        return m;
     }
 
-    /** A held triple's latent through the frequency-compensated decoder (evaluation mode). */
+    /** Every validation crop's latent (sampled once by the experts) through the frequency-compensated decoder (evaluation mode). */
     @SuppressWarnings("try")
-    private Map<String, Object> validate2(MoesrConfig c, TripleCache held, FrequencyCompensatedVqModel fs, long step, Device dev) throws IOException {
-        TripleCache.Triple t = held.batch(-1, 0, 0, 1, dev);
-        try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
+    private Map<String, Object> validate2(ValidationCrops val, List<Tensor> latents, FrequencyCompensatedVqModel fs, long step, Device dev) throws IOException {
+        List<Image> outputs = new ArrayList<>();
+        double l1 = 0;
+        int n = val.crops().size();
+        try {
             fs.eval();
-            return reconstructionMetrics("stage2", step, fs.forward(t.lrUpscaled(), t.latent()).image(), t.hr(), c);
+            for (int i = 0; i < n; i++) {
+                try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
+                    Tensor hr = val.hr(i, i + 1, dev);
+                    Tensor image = fs.forward(val.lrUpscaled(i, i + 1, dev), latents.get(i)).image();
+                    l1 += Losses.l1(image, hr).item();
+                    outputs.addAll(images(image));
+                }
+            }
         } finally {
             fs.train();
-            t.release();
         }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("val_l1", l1 / n);
+        m.putAll(validationEvent("stage2", step, val, outputs));
+        return m;
     }
 
-    /** {@code val_l1} of a [1, 3, S, S] validation image against its HR crop, with the image written and its PSNR/SSIM. */
-    private Map<String, Object> reconstructionMetrics(String name, long step, Tensor image, Tensor hr, MoesrConfig c) throws IOException {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("val_l1", (double) Losses.l1(image, hr).item());
-        int size = hr.dim(2);
-        m.putAll(validationImage(name, step, toImage(image.toFloatArray(), size), toImage(hr.toFloatArray(), size), c));
-        return m;
+    /** The latent of each validation crop, sampled by the experts as the training triples' are (fixed noise per crop). */
+    @SuppressWarnings("try")
+    private List<Tensor> sampleValidationLatents(ValidationCrops val, MoesrModel sampler, MoesrConfig c, Device dev) {
+        DdimSampler ddim = new DdimSampler(SamplingPlan.uniform(NoiseSchedule.linear(c.trainSteps(), 0.0015, 0.0155), samplingSteps, tripleEta()));
+        int latent = val.size() / c.latentFactor();
+        List<Tensor> latents = new ArrayList<>();
+        for (int i = 0; i < val.crops().size(); i++) {
+            try (Scope s = Scope.open(); GradMode off = GradMode.off()) {
+                Tensor z = ddim.sample(sampler.sampling(), val.condition(i, i + 1, dev), new int[] {1, c.vq().embedDim(), latent, latent},
+                        new Philox(seed ^ 0x7A11DL, i), null);
+                latents.add(s.keep(z));
+            }
+        }
+        return latents;
     }
 
     // ---- stage 2 ------------------------------------------------------------------------------
@@ -533,6 +622,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainingPatches patches = new TrainingPatches(data, pipeline, c.scale(), c.latentFactor(), crop, seed ^ 0x7121E5L);
         Map<String, String> meta = runMetadata(c);
         meta.put("train.triples", Integer.toString(triples));
+        tripleEta();   // a bad --sampler fails before anything is loaded
         if (resume != null) checkResumable(resume, meta, "2");
         Device dev = resolveDevice();
         Backend backend = Backends.get(dev);
@@ -551,14 +641,10 @@ public final class TrainCommand implements Callable<Integer> {
             sampler.eval();
             TripleCache cacheDir = new TripleCache(cache != null ? cache : out.resolve("triples"), triples);
             int made = cacheDir.generate(patches, sampler.sampling(), new DdimSampler(SamplingPlan.uniform(
-                    NoiseSchedule.linear(c.trainSteps(), 0.0015, 0.0155), samplingSteps, 1.0)), c.vq().embedDim(), seed, dev);
+                    NoiseSchedule.linear(c.trainSteps(), 0.0015, 0.0155), samplingSteps, tripleEta())), c.vq().embedDim(), seed, dev);
             log.event("triples", Map.of("made", made, "kept", triples - made));
-            TripleCache held = null;
-            if (validateEvery > 0) {   // one triple of the validation crops, its latent sampled like the training ones
-                held = new TripleCache(out.resolve("validation-triples"), 1);
-                held.generate(validationPatches(patches, c), sampler.sampling(), new DdimSampler(SamplingPlan.uniform(
-                        NoiseSchedule.linear(c.trainSteps(), 0.0015, 0.0155), samplingSteps, 1.0)), c.vq().embedDim(), seed, dev);
-            }
+            ValidationCrops validation = validationCrops(c);
+            List<Tensor> heldLatents = validation == null ? null : sampleValidationLatents(validation, sampler, c, dev);
             sampler.release();
             sampler = null;
             backend.resetPeakBytes();   // the steps' peak_bytes: training alone, not the sampler's experts
@@ -607,10 +693,10 @@ public final class TrainCommand implements Callable<Integer> {
                     v.put("grad_norm_nll", r.nllGradNorm());
                     v.put("grad_norm_g", r.generatorGradNorm());
                     log.step(r.step(), steps, r.loss(), lr != null ? lr : 1e-4, batch * accumulate, v);
-                    if (held != null && trainer.step() % validateEvery == 0) {
+                    if (validation != null && trainer.step() % validateEvery == 0) {
                         Map<String, Object> event = new LinkedHashMap<>();
                         event.put("step", trainer.step());
-                        event.putAll(validate2(c, held, fs, trainer.step(), dev));
+                        event.putAll(validate2(validation, heldLatents, fs, trainer.step(), dev));
                         log.event("validation", event);
                     }
                     if (checkpointEvery > 0 && trainer.step() % checkpointEvery == 0 && trainer.step() < steps) {
@@ -630,6 +716,14 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    private double tripleEta() {
+        return switch (tripleSampler) {
+            case "ddpm" -> 1.0;
+            case "ddim" -> 0.0;
+            default -> throw new IllegalArgumentException("--sampler must be ddpm or ddim, got '" + tripleSampler + "'");
+        };
+    }
+
     // ---- export -------------------------------------------------------------------------------
 
     private void export(MoesrConfig c) throws IOException {
@@ -639,12 +733,13 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (firstStage == null) throw new IllegalArgumentException("--stage export needs --first-stage (a stage-0 or stage-2 checkpoint, or a model file)");
         if (Files.isDirectory(out)) throw new IllegalArgumentException("--out " + out + " is a folder; export writes one model file (e.g. model.safetensors)");
+        if (!dtype.equals("f32") && !dtype.equals("f16")) throw new IllegalArgumentException("--dtype must be f32 or f16, got '" + dtype + "'");
         MoesrModel model = new MoesrModel(c, new Philox(0));
         long parameters = model.parameterCount();
         try {
             for (int k = 0; k < c.experts(); k++) loadExpertEma(expertCheckpoints.get(k), k, model.sampling().expert(k), c);
             FirstStageFiles.load(firstStage, model.firstStage(), c);
-            model.save(out);
+            model.save(out, dtype.equals("f16"));
         } finally {
             model.release();
         }

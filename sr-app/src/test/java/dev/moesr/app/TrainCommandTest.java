@@ -2,6 +2,7 @@ package dev.moesr.app;
 
 import dev.moesr.app.CommandRunner.Result;
 import dev.moesr.app.image.Image;
+import dev.moesr.app.train.ValidationCrops;
 import dev.moesr.app.image.ImageFiles;
 import dev.moesr.diffusion.MoesrModel;
 import dev.moesr.nn.io.SafeTensors;
@@ -107,9 +108,10 @@ class TrainCommandTest {
             Path png = folder.resolve("expert2-step" + step + ".png");
             assertTrue(Files.isRegularFile(png), "no " + png);
             Image img = ImageFiles.read(png);
-            assertEquals(32, img.width());     // the --crop
+            assertEquals(4 * 32, img.width());   // the first four of the validation crops, each of the --crop side
             assertEquals(32, img.height());
             String event = events.get(step / 2 - 1);
+            assertEquals(6 * ValidationCrops.PER_IMAGE, (int) numberIn(event, "val_crops"), "two crops of each of the six photos: " + event);
             double psnr = numberIn(event, "val_psnr"), ssim = numberIn(event, "val_ssim");
             System.out.printf("stage 1 tiny expert 2 validation image at step %d: PSNR %.2f dB, SSIM %.4f%n", step, psnr, ssim);
             assertTrue(psnr > 0 && psnr < 100, "PSNR " + psnr + " in " + event);
@@ -131,7 +133,7 @@ class TrainCommandTest {
         for (int step : new int[] {2, 4}) {
             Path png = dir.resolve("v0/validation/stage0-step" + step + ".png");
             Image img = ImageFiles.read(png);
-            assertEquals(32, img.width());
+            assertEquals(4 * 32, img.width());
             String event = events.get(step / 2 - 1);
             double l1 = numberIn(event, "val_l1"), psnr = numberIn(event, "val_psnr");
             assertTrue(l1 > 0 && l1 < 2 && psnr > 0 && psnr < 100, event);
@@ -154,7 +156,8 @@ class TrainCommandTest {
         assertEquals(losses(fromTraining), losses(fromHeld));
         assertNotEquals(numberIn(a, "val_loss"), numberIn(b, "val_loss"), a + " vs " + b);
         Image img = ImageFiles.read(dir.resolve("val-held/validation/expert0-step2.png"));
-        assertEquals(32, img.width());
+        assertEquals(32, img.width(), "the 48x48 ramp has room for one 32x32 crop only");
+        assertEquals(1, (int) numberIn(b, "val_crops"), b);
     }
 
     @Test
@@ -396,7 +399,7 @@ class TrainCommandTest {
         assertEquals(2, events.size(), validated.out());
         for (int step : new int[] {1, 2}) {
             Image img = ImageFiles.read(dir.resolve("s2v/validation/stage2-step" + step + ".png"));
-            assertEquals(32, img.width());
+            assertEquals(4 * 32, img.width());
             double l1 = numberIn(events.get(step - 1), "val_l1"), ssim = numberIn(events.get(step - 1), "val_ssim");
             assertTrue(l1 > 0 && l1 < 2 && ssim > -1 && ssim <= 1, events.get(step - 1));
         }

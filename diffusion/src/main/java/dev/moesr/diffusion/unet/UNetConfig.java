@@ -85,14 +85,20 @@ public record UNetConfig(String name, int inChannels, int outChannels, int model
         return new UNetConfig("tiny", 6, 3, 32, new int[] {1, 2}, 1, new int[] {2}, 32, 4, 0f);
     }
 
+    /** The shipped default's UNet (docs/default-model.md): three levels, attention and 4 space experts at the coarsest. */
+    public static UNetConfig moesrX4Small() {
+        return new UNetConfig("moesr-x4-small", 6, 3, 32, new int[] {1, 2, 3}, 1, new int[] {4}, 32, 4, 0f);
+    }
+
     /** The names {@link #byName} knows. */
-    public static List<String> presetNames() { return List.of("moesr-x8", "moesr-x4", "tiny"); }
+    public static List<String> presetNames() { return List.of("moesr-x8", "moesr-x4", "moesr-x4-small", "tiny"); }
 
     /** A preset by name: moesr-x8, moesr-x4 or tiny. */
     public static UNetConfig byName(String name) {
         return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
             case "moesr-x8" -> moesrX8();
             case "moesr-x4" -> moesrX4();
+            case "moesr-x4-small" -> moesrX4Small();
             case "tiny" -> tiny();
             default -> throw new IllegalArgumentException("unknown UNet configuration '" + name + "'; known: " + presetNames());
         };

@@ -18,7 +18,7 @@ import java.util.Map;
 
 /**
  * Reading and writing safetensors files (https://github.com/huggingface/safetensors): our own
- * implementation of the format, float32 on write; F32, F16, BF16 (and F64 and integer types) on
+ * implementation of the format, F32 or F16 on write; F32, F16, BF16 (and F64 and integer types) on
  * read, converted to float32.
  */
 public final class SafeTensors {
@@ -43,7 +43,16 @@ public final class SafeTensors {
      * error never leaves a half-written file (and never damages an existing one).
      */
     public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
-        byte[] header = header(tensors, metadata);
+        write(path, tensors, metadata, false);
+    }
+
+    /**
+     * As {@link #write(Path, Map, Map)}, with every tensor stored as IEEE binary16 when {@code half}
+     * (rounded to nearest, ties to even; beyond +-65504 an error, not infinity): half the bytes, for
+     * shipping weights. Reading gives float32 back, each value within half a unit in the last place of F16.
+     */
+    public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata, boolean half) throws IOException {
+        byte[] header = header(tensors, metadata, half ? "F16" : "F32", half ? 2 : 4);
         Path target = path.toAbsolutePath();
         Path dir = target.getParent();
         if (dir == null || !Files.isDirectory(dir)) throw new IOException("cannot write " + path + ": folder " + dir + " does not exist");
@@ -54,7 +63,10 @@ public final class SafeTensors {
                 ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
                 writeFully(ch, len);
                 writeFully(ch, ByteBuffer.wrap(header));
-                for (Tensor t : tensors.values()) writeData(ch, t);
+                for (var e : tensors.entrySet()) {
+                    if (half) writeHalf(ch, e.getKey(), e.getValue());
+                    else writeData(ch, e.getValue());
+                }
                 ch.force(true);
             }
             AtomicFiles.replace(tmp, target);
@@ -66,6 +78,10 @@ public final class SafeTensors {
 
     /** The header JSON, padded with spaces to a multiple of 8 bytes. */
     static byte[] header(Map<String, Tensor> tensors, Map<String, String> metadata) {
+        return header(tensors, metadata, "F32", 4);
+    }
+
+    private static byte[] header(Map<String, Tensor> tensors, Map<String, String> metadata, String dtype, int bytesPerValue) {
         Map<String, Object> json = new LinkedHashMap<>();
         if (metadata != null && !metadata.isEmpty()) {
             for (var e : metadata.entrySet()) {
@@ -84,9 +100,9 @@ public final class SafeTensors {
             if (t.isReleased()) throw new IllegalArgumentException("tensor '" + name + "' " + t.shape() + " was released and cannot be saved");
             List<Long> shape = new ArrayList<>();
             for (int d : t.dims()) shape.add((long) d);
-            long bytes = t.numel() * 4;
+            long bytes = t.numel() * bytesPerValue;
             Map<String, Object> info = new LinkedHashMap<>();
-            info.put("dtype", "F32");
+            info.put("dtype", dtype);
             info.put("shape", shape);
             info.put("data_offsets", List.of(offset, offset + bytes));
             json.put(name, info);
@@ -110,6 +126,51 @@ public final class SafeTensors {
             buf.limit(n * 4);
             writeFully(ch, buf);
         }
+    }
+
+    private static void writeHalf(FileChannel ch, String name, Tensor t) throws IOException {
+        float[] values = t.toFloatArray();
+        ByteBuffer buf = ByteBuffer.allocate(Math.min(values.length, CHUNK_FLOATS) * 2).order(ByteOrder.LITTLE_ENDIAN);
+        for (int at = 0; at < values.length; at += CHUNK_FLOATS) {
+            int n = Math.min(CHUNK_FLOATS, values.length - at);
+            buf.clear();
+            for (int i = 0; i < n; i++) {
+                float v = values[at + i];
+                if (Float.isFinite(v) && Math.abs(v) > HALF_MAX) {
+                    throw new IllegalArgumentException("tensor '" + name + "' holds " + v + ", beyond the F16 range (+-65504); save it as F32");
+                }
+                buf.putShort(floatToHalf(v));
+            }
+            buf.flip();
+            writeFully(ch, buf);
+        }
+    }
+
+    /** The largest finite binary16 value. */
+    static final float HALF_MAX = 65504f;
+
+    /** float32 to IEEE 754 binary16, rounded to nearest with ties to even; NaN stays NaN, overflow gives infinity. */
+    static short floatToHalf(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        int sign = (bits >>> 16) & 0x8000;
+        int exp = (bits >>> 23) & 0xFF;
+        int mant = bits & 0x7FFFFF;
+        if (exp == 0xFF) return (short) (sign | 0x7C00 | (mant != 0 ? 0x200 | (mant >>> 13) : 0));   // inf, NaN (quiet, payload kept where it fits)
+        int e = exp - 127 + 15;                        // the half's biased exponent
+        if (e >= 0x1F) return (short) (sign | 0x7C00); // too large: infinity
+        if (e <= 0) {                                  // a half subnormal (or zero): value = m * 2^-24
+            if (e < -10) return (short) sign;          // below half the smallest subnormal: zero
+            int m = mant | 0x800000;                   // the implicit bit
+            int shift = 14 - e;                        // from 23 fraction bits to the subnormal's 2^-24 units
+            int half = m >>> shift;
+            int rest = m & ((1 << shift) - 1), midpoint = 1 << (shift - 1);
+            if (rest > midpoint || (rest == midpoint && (half & 1) != 0)) half++;
+            return (short) (sign | half);
+        }
+        int half = (e << 10) | (mant >>> 13);
+        int rest = mant & 0x1FFF;
+        if (rest > 0x1000 || (rest == 0x1000 && (half & 1) != 0)) half++;   // a carry into the exponent is still right (up to infinity)
+        return (short) (sign | half);
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {

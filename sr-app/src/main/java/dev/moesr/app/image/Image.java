@@ -67,6 +67,13 @@ public final class Image {
 
     public String sizeText() { return width + "x" + height; }
 
+    /** The same image with every value clamped to [0, 1] (a bicubic resize overshoots at edges). */
+    public Image clamped() {
+        float[] p = pixels.clone();
+        for (int i = 0; i < p.length; i++) p[i] = Math.min(1f, Math.max(0f, p[i]));
+        return new Image(channels, height, width, p, alpha);
+    }
+
     public Image withAlpha(float[] newAlpha) { return new Image(channels, height, width, pixels, newAlpha); }
 
     public Image withoutAlpha() { return alpha == null ? this : new Image(channels, height, width, pixels, null); }

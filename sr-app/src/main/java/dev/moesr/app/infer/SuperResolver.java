@@ -10,6 +10,7 @@ import dev.moesr.diffusion.sampling.DdimSampler;
 import dev.moesr.diffusion.sampling.Denoiser;
 import dev.moesr.diffusion.sampling.NoiseSchedule;
 import dev.moesr.diffusion.sampling.SamplingPlan;
+import dev.moesr.diffusion.sampling.SamplingDefaults;
 import dev.moesr.diffusion.sampling.TiledDenoiser;
 import dev.moesr.tensor.Device;
 import dev.moesr.tensor.GradMode;
@@ -57,38 +58,64 @@ public final class SuperResolver implements AutoCloseable {
         void update(Phase phase, int done, int total);
     }
 
-    /** What to do; the defaults are the paper's sampling (200 ancestral steps), untiled for images up to 512 output pixels. */
+    /**
+     * What to do. A setting left unset takes the model's {@link SamplingDefaults} (the paper's 200
+     * ancestral steps for the paper's models; fewer deterministic steps for the shipped small one).
+     */
     public static final class Options {
-        int steps = 200;
-        Sampler sampler = Sampler.DDPM;
+        Integer steps;
+        Sampler sampler;
         long seed = 0;
-        int tile = 128;
-        int overlap = 32;
-        boolean colorFix = false;
+        Integer tile;
+        Integer overlap;
+        Boolean colorFix;
         Float fusionWeight = null;
         ProgressListener progress = null;
 
-        public Options steps(int v) { steps = v; return this; }
+        public Options steps(Integer v) { steps = v; return this; }
 
         public Options sampler(Sampler v) { sampler = v; return this; }
 
         public Options seed(long v) { seed = v; return this; }
 
         /** Latent tile side for sampling and decoding (output pixels = tile * latent factor). */
-        public Options tile(int v) { tile = v; return this; }
+        public Options tile(Integer v) { tile = v; return this; }
 
         /** Overlap of neighbouring tiles in latent pixels. */
-        public Options overlap(int v) { overlap = v; return this; }
+        public Options overlap(Integer v) { overlap = v; return this; }
 
-        public Options colorFix(boolean v) { colorFix = v; return this; }
+        public Options colorFix(Boolean v) { colorFix = v; return this; }
 
         /** The weight of the LR features in the decoder; null keeps the model's configured value. */
         public Options fusionWeight(Float v) { fusionWeight = v; return this; }
 
         public Options progress(ProgressListener v) { progress = v; return this; }
 
-        public int tile() { return tile; }
+        /** A short description of the sampling, e.g. "20 DDIM steps, tiles 128/16, no colour fix" (of resolved options). */
+        public String describe() {
+            return steps + " " + sampler + " steps, tiles " + tile + "/" + overlap + (Boolean.TRUE.equals(colorFix) ? ", colour fix" : ", no colour fix");
+        }
+
+        /** The settings with every unset one taken from {@code d}. */
+        Options resolved(SamplingDefaults d) {
+            Options r = new Options();
+            r.steps = steps != null ? steps : d.steps();
+            r.sampler = sampler != null ? sampler : (d.eta() == 0 ? Sampler.DDIM : Sampler.DDPM);
+            r.seed = seed;
+            r.tile = tile != null ? tile : d.tile();
+            r.overlap = overlap != null ? overlap : d.overlap();
+            r.colorFix = colorFix != null ? colorFix : d.colorFix();
+            r.fusionWeight = fusionWeight;
+            r.progress = progress;
+            return r;
+        }
     }
+
+    /** The settings this model uses where the caller's options leave them unset. */
+    public SamplingDefaults defaults() { return SamplingDefaults.of(model.config()); }
+
+    /** The options as {@link #upscale} will run them: the caller's, the model's defaults for the rest. */
+    public Options effective(Options o) { return o.resolved(defaults()); }
 
     private final MoesrModel model;
     private final Device device;
@@ -98,6 +125,11 @@ public final class SuperResolver implements AutoCloseable {
         this.model = model;
         this.device = device;
         this.configuredFusionWeight = model.firstStage().fusionWeight();
+    }
+
+    /** The shipped model (moesr-x4-small, {@link DefaultModel}) on {@code device}. */
+    public static SuperResolver openDefault(Device device) throws IOException {
+        return open(DefaultModel.require(), device);
     }
 
     /** Loads a model file and moves it to {@code device} (auto, cpu, cuda:N). */
@@ -140,7 +172,8 @@ public final class SuperResolver implements AutoCloseable {
      * image is made a tile at a time and never whole.
      */
     @SuppressWarnings("try")
-    public Image upscale(Image lr, Options o) {
+    public Image upscale(Image lr, Options options) {
+        Options o = effective(options);
         checkOptions(o);
         MoesrConfig c = model.config();
         int scale = c.scale(), lf = c.latentFactor();
