@@ -30,6 +30,23 @@ public final class Tiles {
         return s;
     }
 
+    /**
+     * The tile side, at most {@code tile} and a multiple of {@code multiple}, that covers
+     * {@code size} with as few tiles as the given one but spreads them evenly: a 256-long side
+     * with tiles of 128 overlapping by 16 takes three tiles either way, but of 96 (overlaps of 16)
+     * rather than of 128 (overlaps of 16 and 112), so it computes 288 instead of 384. A side no
+     * longer than one tile keeps {@code tile}.
+     */
+    public static int balanced(int size, int tile, int overlap, int multiple) {
+        check(tile, overlap);
+        if (multiple < 1) throw new IllegalArgumentException("multiple must be >= 1, got " + multiple);
+        if (size <= tile) return tile;
+        int n = (int) Math.ceil((size - overlap) / (double) (tile - overlap));
+        int even = (int) Math.ceil((size + (double) (n - 1) * overlap) / n);
+        int t = (even + multiple - 1) / multiple * multiple;
+        return Math.min(t, tile);   // > overlap, since size > overlap
+    }
+
     public static void check(int tile, int overlap) {
         if (tile < 1) throw new IllegalArgumentException("tile size must be >= 1, got " + tile);
         if (overlap < 0 || overlap >= tile) throw new IllegalArgumentException("overlap must be in [0, tile), got " + overlap + " for tile " + tile);

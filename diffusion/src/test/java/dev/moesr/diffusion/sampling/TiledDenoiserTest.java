@@ -19,6 +19,27 @@ class TiledDenoiserTest {
     }
 
     @Test
+    void balancedTilesAreAsFewAsTheAskedOnesButEvenlySpread() {
+        assertEquals(96, Tiles.balanced(256, 128, 16, 4), "three tiles either way; 96 + 80 + 80 covers 256");
+        assertEquals(3, Tiles.starts(256, 96, 16).length);
+        assertEquals(72, Tiles.balanced(128, 96, 16, 4), "two tiles of 72 overlapping by 16 cover 128");
+        assertEquals(128, Tiles.balanced(100, 128, 32, 4), "one tile: unchanged");
+        for (int size = 1; size <= 600; size += 7) {
+            for (int tile : new int[] {32, 64, 128}) {
+                for (int overlap : new int[] {0, 8, 16}) {
+                    int t = Tiles.balanced(size, tile, overlap, 4);
+                    assertTrue(t <= tile && t > overlap && t % 4 == 0, size + " " + tile + " " + overlap + " -> " + t);
+                    assertTrue(Tiles.starts(size, t, overlap).length <= Tiles.starts(size, tile, overlap).length, "never more tiles");
+                    int[] st = Tiles.starts(size, t, overlap);
+                    assertTrue(st[st.length - 1] + Math.min(t, size) >= size, "covers the side");
+                    long computed = (long) st.length * Math.min(t, size), before = (long) Tiles.starts(size, tile, overlap).length * Math.min(tile, size);
+                    assertTrue(computed <= before, "never more pixels computed: " + computed + " > " + before);
+                }
+            }
+        }
+    }
+
+    @Test
     void aPointwiseModelGivesTheSameResultTiledOrNot() {
         // per-pixel models do not see tile borders, so blending normalised weights must reproduce them exactly
         Denoiser pointwise = (z, c, t) -> z.mul(0.5f).add(c.mul(0.25f)).add(t * 1e-3f);

@@ -12,6 +12,7 @@ import dev.moesr.diffusion.sampling.NoiseSchedule;
 import dev.moesr.diffusion.sampling.SamplingPlan;
 import dev.moesr.diffusion.sampling.SamplingDefaults;
 import dev.moesr.diffusion.sampling.TiledDenoiser;
+import dev.moesr.diffusion.sampling.Tiles;
 import dev.moesr.tensor.Device;
 import dev.moesr.tensor.GradMode;
 import dev.moesr.tensor.Philox;
@@ -187,7 +188,8 @@ public final class SuperResolver implements AutoCloseable {
         }
         FrequencyCompensatedVqModel firstStage = model.firstStage();
         firstStage.setFusionWeight(o.fusionWeight == null ? configuredFusionWeight : o.fusionWeight);
-        int tiles = TiledDecode.tileCount(h, w, o.tile, o.overlap), calls = o.steps * tiles;
+        int tile = Tiles.balanced(Math.max(h, w), o.tile, o.overlap, c.unet().downsampleFactor());   // evenly spread tiles, no larger than asked
+        int tiles = TiledDecode.tileCount(h, w, tile, o.overlap), calls = o.steps * tiles;
         int[] denoised = {0}, decoded = {0};
         Denoiser experts = model.sampling();
         Denoiser counted = o.progress == null ? experts : (zt, cond, t) -> {
@@ -200,12 +202,12 @@ public final class SuperResolver implements AutoCloseable {
         try (GradMode off = GradMode.off(); Scope scope = Scope.open()) {
             Tensor condition = toTensor(resized(padded, ph, pw, h, w), h, w);
             DdimSampler sampler = new DdimSampler(SamplingPlan.uniform(NoiseSchedule.ldmLinear(), o.steps, o.sampler.eta));
-            Tensor z = sampler.sample(new TiledDenoiser(counted, o.tile, o.overlap), condition,
+            Tensor z = sampler.sample(new TiledDenoiser(counted, tile, o.overlap), condition,
                     new int[] {1, c.unet().outChannels(), h, w}, new Philox(o.seed), null);
             condition.release();
             out = new float[3 * outH * outW];                     // made after sampling, whose temporaries are gone by now
             float[] result = out;
-            TiledDecode.decode(z, lf, o.tile, o.overlap,
+            TiledDecode.decode(z, lf, tile, o.overlap,
                     (y0, y1, x0, x1) -> toTensor(MatlabResize.resizeRegion(padded, 3, ph, pw, hrH, hrW, y0, y1, x0, x1), y1 - y0, x1 - x0),
                     (zt, lt) -> firstStage.decode(zt, firstStage.lrFeatures(lt)),
                     o.progress == null ? null : () -> o.progress.update(Phase.DECODING, ++decoded[0], tiles),
