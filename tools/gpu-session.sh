@@ -60,8 +60,8 @@ cv2.imwrite("/tmp/photo4000x3000.png", cv2.resize(im, (4000, 3000), interpolatio
 cv2.imwrite("/tmp/photo1000x750.png", cv2.resize(im, (1000, 750), interpolation=cv2.INTER_AREA))
 PY
   {
-    timeout "${INFER_SECONDS:-150}" "${app[@]}" bench infer --device cuda --config tiny --input /tmp/photo4000x3000.png --json
-    timeout "${INFER_SECONDS:-150}" "${app[@]}" bench infer --device cuda --config moesr-x4 --input /tmp/photo1000x750.png --json
+    timeout "${INFER_SECONDS:-150}" "${app[@]}" bench infer --device cuda --config tiny --input /tmp/photo4000x3000.png --steps 1 --sampler ddim --tile 128 --overlap 32 --reps 1 --warmup 0 --json
+    timeout "${INFER_SECONDS:-150}" "${app[@]}" bench infer --device cuda --config moesr-x4 --input /tmp/photo1000x750.png --steps 1 --sampler ddim --tile 128 --overlap 32 --reps 1 --warmup 0 --json
   } > "$out/infer.txt" 2>&1
   cat "$out/infer.txt"
 fi

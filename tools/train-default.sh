@@ -18,9 +18,9 @@ runs=${1:-$HOME/runs/small}
 data=${DATA:-$HOME/data/photos}
 jar=${JAR:-$root/sr-app/target/sr-app.jar}
 config=moesr-x4-small
-steps0=${STEPS0:-1500}
-steps1=${STEPS1:-1000}        # per expert
-steps2=${STEPS2:-1500}
+steps0=${STEPS0:-2000}
+steps1=${STEPS1:-800}         # per expert
+steps2=${STEPS2:-1000}
 triples=${TRIPLES:-400}
 sampling=${SAMPLING_STEPS:-20}   # the sampler that makes stage 2's latents: as the model is used (DDIM, eta 0)
 init=${INIT:-}
@@ -28,7 +28,7 @@ init=${INIT:-}
 [ -d "$data/train" ] || "$root/tools/prepare-photos.sh" "$data"
 mkdir -p "$runs"
 sr() { echo "+ sr-app $*" >&2; java -jar "$jar" "$@"; }
-common=(--config "$config" --data "$data/train" --val-data "$data/val" --out "$runs" --json --crop 128)
+common=(--config "$config" --data "$data/train" --val-data "$data/val" --val-crop 192 --out "$runs" --json --crop 128)
 # resume from a stage's checkpoint when there is one
 resume() { [ -f "$1" ] && echo "--resume $1" || true; }
 
@@ -58,7 +58,7 @@ sr train --stage export --config "$config" --out "$runs/model-stage1.safetensors
 from=$(resume "$runs/stage2.safetensors")
 [ -z "$from" ] && [ -n "$init" ] && from="--init $init"
 sr train --stage 2 "${common[@]}" --batch 4 --steps "$steps2" --lr 2e-4 --model "$runs/model-stage1.safetensors" \
-    --triples "$triples" --sampling-steps "$sampling" --disc-start "$((steps2 * 2 / 3))" \
+    --triples "$triples" --sampler ddim --sampling-steps "$sampling" --disc-start "$((steps2 * 2 / 3))" \
     --checkpoint-every 100 --validate-every 250 $from >> "$runs/stage2.log"
 sr train --stage export --config "$config" --out "$runs/model.safetensors" --first-stage "$runs/stage2.safetensors" \
     --expert-checkpoints "$(IFS=,; echo "${experts[*]}")" --dtype f16 >> "$runs/export.log"
