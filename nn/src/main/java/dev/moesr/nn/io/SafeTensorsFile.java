@@ -290,7 +290,7 @@ public final class SafeTensorsFile implements AutoCloseable {
     }
 
     /** IEEE 754 binary16 to float32, exactly (every half value is a float). */
-    static float halfToFloat(short h) {
+    public static float halfToFloat(short h) {
         int bits = h & 0xFFFF;
         int sign = (bits >>> 15) << 31;
         int exp = (bits >>> 10) & 0x1F;
