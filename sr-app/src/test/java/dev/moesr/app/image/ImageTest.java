@@ -97,4 +97,55 @@ class ImageTest {
         for (int c = 0; c < 3; c++) assertEquals(102f, g.get(c, 1, 2));
         assertNotNull(g.alpha());
     }
+
+    @Test
+    void exifOrientationsAreTheFlipsAndTurnsTheyName() {
+        Image img = coded(3, 3, 5, true);
+        // each orientation as the composition of the plain operations, in the EXIF standard's words
+        Image[] want = {
+            null,
+            img,                                            // 1: as stored
+            img.flipHorizontal(),                           // 2: mirrored left-right
+            img.flipHorizontal().flipVertical(),            // 3: turned 180 degrees
+            img.flipVertical(),                             // 4: mirrored top-bottom
+            img.transpose(),                                // 5: row 0 is the left side, column 0 the top
+            img.transpose().flipHorizontal(),               // 6: turned 90 degrees clockwise
+            img.transpose().flipHorizontal().flipVertical(), // 7: row 0 is the right side, column 0 the bottom
+            img.transpose().flipVertical(),                 // 8: turned 90 degrees anticlockwise
+        };
+        for (int o = 1; o <= 8; o++) {
+            Image got = img.oriented(o);
+            assertTrue(got.sameAs(want[o]), "orientation " + o + ": " + got);
+            assertEquals(o >= 5 ? 5 : 3, got.height(), "orientation " + o);
+        }
+        // 6: the stored bottom-left corner is shown at the top left
+        assertEquals(img.get(1, 2, 0), img.oriented(6).get(1, 0, 0));
+        // 8: the stored top-right corner is shown at the top left
+        assertEquals(img.get(1, 0, 4), img.oriented(8).get(1, 0, 0));
+        assertSame(img, img.oriented(1));
+        assertSame(img, img.oriented(0), "an invalid tag is taken as 1");
+        assertSame(img, img.oriented(9));
+    }
+
+    @Test
+    void bitDepthIsRememberedByEveryDerivedImage() {
+        Image deep = new Image(3, 4, 6, new float[72], new float[24], 16);
+        assertEquals(16, deep.bitDepth());
+        assertEquals(8, new Image(3, 4, 6, new float[72]).bitDepth(), "made in memory: 8 bits");
+        assertEquals(8, new Image(3, 4, 6, new float[72], null).bitDepth());
+        for (Image d : new Image[] {deep.crop(1, 1, 2, 2), deep.cropToMultipleOf(2), deep.flipHorizontal(), deep.flipVertical(),
+                deep.transpose(), deep.oriented(6), deep.clamped(), deep.withoutAlpha(), deep.withAlpha(null)}) {
+            assertEquals(16, d.bitDepth(), d.toString());
+        }
+        assertEquals(16, new Image(1, 2, 2, new float[4], null, 16).toRgb().bitDepth());
+        Image eight = deep.withBitDepth(8);
+        assertEquals(8, eight.bitDepth());
+        assertSame(deep.pixels(), eight.pixels(), "the pixels are shared, not copied");
+        assertSame(deep, deep.withBitDepth(16));
+        assertTrue(eight.sameAs(deep), "sameAs compares values, not the remembered depth");
+        assertEquals("Image[RGB+alpha 6x4 16-bit]", deep.toString());
+        assertEquals("Image[RGB+alpha 6x4]", eight.toString());
+        var e = assertThrows(IllegalArgumentException.class, () -> deep.withBitDepth(12));
+        assertTrue(e.getMessage().contains("8 or 16"), e.getMessage());
+    }
 }
