@@ -1,19 +1,26 @@
 package dev.moesr.app.image;
 
 import dev.moesr.nn.io.AtomicFiles;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
 
 import javax.imageio.IIOException;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.ImageWriter;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 import java.awt.Transparency;
 import java.awt.color.ColorSpace;
+import java.awt.color.ICC_ColorSpace;
+import java.awt.color.ICC_Profile;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.ComponentColorModel;
@@ -21,6 +28,7 @@ import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
+import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -30,15 +38,25 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
 
 /**
- * Reading and writing image files with the JDK's ImageIO: PNG (8 and 16 bit, gray, gray+alpha,
- * RGB, RGBA, palette), JPEG and BMP in; PNG, JPEG or BMP out, chosen by the file extension.
- * Every failure is an {@link ImageException} whose message names the file and the problem.
+ * Reading and writing image files with ImageIO: PNG (8 and 16 bit, gray, gray+alpha, RGB, RGBA,
+ * palette), JPEG (RGB, gray, CMYK and YCCK through the TwelveMonkeys plugin), BMP, WebP and TIFF
+ * in; PNG, JPEG or BMP out, chosen by the file extension. Every failure is an {@link
+ * ImageException} whose message names the file and the problem.
+ *
+ * <p>A file is read as a viewer shows it: its EXIF orientation applied (JPEG, PNG eXIf, TIFF,
+ * WebP) and its colours converted to sRGB (an embedded ICC profile, or a PNG gAMA other than
+ * sRGB's; see {@link SrgbConversion} and docs/images.md). The image remembers whether the file
+ * had 16 bits per sample, and {@link #write} gives it a 16-bit PNG back. PNG output carries an
+ * sRGB chunk; JPEG and BMP output are sRGB by convention.
  */
 public final class ImageFiles {
     private ImageFiles() {}
@@ -46,10 +64,13 @@ public final class ImageFiles {
     /** Images larger than this many pixels are refused unless the caller passes its own limit. */
     public static final long DEFAULT_MAX_PIXELS = 50_000_000L;
 
-    /** File extensions (lower case, no dot) taken as images when a folder is listed. */
-    public static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp");
+    /** File extensions (lower case, no dot) taken as images when a folder is listed: the formats read. */
+    public static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff");
 
-    private static final Set<String> READABLE_FORMATS = Set.of("png", "jpeg", "bmp");
+    private static final Set<String> READABLE_FORMATS = Set.of("png", "jpeg", "bmp", "webp", "tiff");
+
+    /** The formats read, in words for messages. */
+    static final String READABLE_NAMES = "PNG, JPEG, BMP, WebP and TIFF";
 
     /** The quality of JPEG files written by {@link #write} (the quality factor of libjpeg, 1..100). */
     public static final int DEFAULT_JPEG_QUALITY = 95;
@@ -77,7 +98,7 @@ public final class ImageFiles {
         // decoded straight from the file, so that the size check comes before any large allocation
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
             if (in == null) throw new ImageException(file + ": cannot be opened");
-            return decode(in, file.toString(), maxPixels);
+            return decode(in, file.toString(), maxPixels, () -> new BufferedInputStream(Files.newInputStream(file)), null);
         } catch (ImageException e) {
             throw e;
         } catch (IOException e) {
@@ -87,9 +108,14 @@ public final class ImageFiles {
 
     /** Decodes an image held in memory; {@code name} is used in messages. */
     public static Image decode(byte[] bytes, String name, long maxPixels) throws ImageException {
+        return decode(bytes, name, maxPixels, null);
+    }
+
+    /** {@link #decode(byte[], String, long)} with a given reader (null: the first that takes the bytes). */
+    static Image decode(byte[] bytes, String name, long maxPixels, ImageReader reader) throws ImageException {
         // in-memory streams: ImageIO's default would cache through temporary files
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
-            return decode(in, name, maxPixels);
+            return decode(in, name, maxPixels, () -> new ByteArrayInputStream(bytes), reader);
         } catch (ImageException e) {
             throw e;
         } catch (IOException e) {
@@ -97,21 +123,26 @@ public final class ImageFiles {
         }
     }
 
-    private static Image decode(ImageInputStream in, String name, long maxPixels) throws ImageException {
+    private static Image decode(ImageInputStream in, String name, long maxPixels, FileMetadata.Source source, ImageReader chosen)
+            throws ImageException {
         try {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                throw new ImageException(name + ": not an image in a format this program reads (PNG, JPEG, BMP)");
+            ImageReader reader = chosen;
+            if (reader == null) {
+                Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+                if (!readers.hasNext()) {
+                    throw new ImageException(name + ": not an image in a format this program reads (" + READABLE_NAMES + ")");
+                }
+                reader = readers.next();
             }
-            ImageReader reader = readers.next();
             try {
                 String format = reader.getFormatName().toLowerCase(Locale.ROOT);
                 if (format.equals("jpg")) format = "jpeg";
+                if (format.equals("tif")) format = "tiff";
                 if (!READABLE_FORMATS.contains(format)) {
                     throw new ImageException(name + ": is a " + format.toUpperCase(Locale.ROOT)
-                            + " image; the formats read are PNG, JPEG and BMP (convert it first)");
+                            + " image; the formats read are " + READABLE_NAMES + " (convert it first)");
                 }
-                reader.setInput(in, true, true);
+                reader.setInput(in, true, false);   // metadata kept: a PNG's iCCP, gAMA and sRGB chunks
                 int w, h;
                 try {
                     w = reader.getWidth(0);
@@ -128,15 +159,34 @@ public final class ImageFiles {
                             + maxPixels + " (raise it with --max-pixels if the memory allows)");
                 }
                 List<String> warnings = new ArrayList<>();
-                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-                BufferedImage image = reader.read(0);
+                reader.addIIOReadWarningListener((r, warning) -> warnings.add(warning));
+                BufferedImage image;
+                try {
+                    image = reader.read(0);
+                } catch (IIOException e) {
+                    // The JDK's own JPEG reader (without the TwelveMonkeys plugin) has no image type for 4 components.
+                    if (format.equals("jpeg") && describe(e).contains("Unsupported Image Type") && FileMetadata.jpegComponents(source) == 4) {
+                        throw new ImageException(name + ": is a CMYK JPEG; convert it to RGB first");
+                    }
+                    throw e;
+                }
+                if (format.equals("jpeg") && image.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_CMYK) {
+                    // The TwelveMonkeys plugin hands CMYK, Adobe-inverted CMYK and YCCK back as RGB; a reader that
+                    // hands back CMYK samples (the JDK's) converts them without a profile and misreads YCCK.
+                    throw new ImageException(name + ": is a CMYK JPEG; convert it to RGB first");
+                }
                 for (String warning : warnings) {
                     // The JPEG decoder fills a cut-off file with gray and only warns: treat that as the damage it is.
                     if (warning.toLowerCase(Locale.ROOT).contains("premature end")) {
                         throw new ImageException(name + ": is truncated (" + warning.trim() + ")");
                     }
                 }
-                return fromBufferedImage(image, name);
+                Image img = fromBufferedImage(image, name);
+                ColorModel cm = image.getColorModel();
+                if (format.equals("png") && (cm instanceof IndexColorModel || isStandard(cm.getColorSpace()))) {
+                    img = pngToSrgb(img, reader);   // the JDK's PNG reader leaves iCCP and gAMA to its caller
+                }
+                return img.oriented(FileMetadata.orientation(format, source));
             } finally {
                 reader.dispose();
             }
@@ -149,6 +199,76 @@ public final class ImageFiles {
             throw new ImageException(name + ": is damaged or truncated (" + describe(e) + ")", e);
         } catch (OutOfMemoryError e) {
             throw new ImageException(name + ": does not fit in memory (raise -Xmx or use smaller images)", e);
+        }
+    }
+
+    /**
+     * A PNG's colours in sRGB, by the PNG rule of precedence: an sRGB chunk means the values are
+     * sRGB already; otherwise an iCCP profile is converted from; otherwise a gAMA other than
+     * 1/2.2 is re-encoded with the sRGB curve (cHRM is not used). A PNG without any of them is
+     * taken as sRGB, as browsers do.
+     */
+    private static Image pngToSrgb(Image img, ImageReader reader) {
+        Node root;
+        try {
+            IIOMetadata metadata = reader.getImageMetadata(0);
+            if (metadata == null) return img;
+            root = metadata.getAsTree(PNG_METADATA);
+        } catch (IOException | RuntimeException e) {
+            return img;   // metadata the reader cannot give: the values as stored
+        }
+        Node srgb = null, iccp = null, gama = null;
+        for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+            switch (n.getNodeName()) {
+                case "sRGB" -> srgb = n;
+                case "iCCP" -> iccp = n;
+                case "gAMA" -> gama = n;
+                default -> { }
+            }
+        }
+        if (srgb != null) return img;
+        if (iccp instanceof IIOMetadataNode node && node.getUserObject() instanceof byte[] bytes) {
+            ICC_Profile profile = iccProfile(bytes);
+            if (profile != null) return SrgbConversion.fromProfile(img, profile);
+        }
+        if (gama != null) {
+            try {
+                return SrgbConversion.fromGamma(img, Integer.parseInt(((Element) gama).getAttribute("value")) / 100_000.0);
+            } catch (NumberFormatException e) {
+                return img;
+            }
+        }
+        return img;
+    }
+
+    private static final String PNG_METADATA = "javax_imageio_png_1.0";
+
+    /** An ICC profile from a PNG's iCCP data (zlib-compressed in the file; some readers hand it over inflated), or null. */
+    private static ICC_Profile iccProfile(byte[] data) {
+        byte[] raw = data;
+        if (!(data.length > 40 && data[36] == 'a' && data[37] == 'c' && data[38] == 's' && data[39] == 'p')) {
+            Inflater inflater = new Inflater();
+            try {
+                inflater.setInput(data);
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                byte[] buf = new byte[8192];
+                while (!inflater.finished()) {
+                    int n = inflater.inflate(buf);
+                    if (n == 0 && (inflater.needsInput() || inflater.needsDictionary())) return null;
+                    out.write(buf, 0, n);
+                    if (out.size() > 64 << 20) return null;   // no real profile is this large
+                }
+                raw = out.toByteArray();
+            } catch (DataFormatException e) {
+                return null;
+            } finally {
+                inflater.end();
+            }
+        }
+        try {
+            return ICC_Profile.getInstance(raw);
+        } catch (IllegalArgumentException e) {
+            return null;   // not a profile the JDK takes: the values as stored, as a viewer would show them
         }
     }
 
@@ -168,19 +288,33 @@ public final class ImageFiles {
     /**
      * Converts a decoded image: palette images through their palette, gray and RGB images
      * sample by sample (each divided by the largest value of its bit depth, so 16-bit PNGs keep
-     * their precision), the alpha band (if any) into the separate alpha plane.
+     * their precision, and the image remembers 16 bits when a sample had more than 8), the alpha
+     * band (if any) into the separate alpha plane. Colours are converted to sRGB when the image's
+     * colour space is an ICC profile other than sRGB (a TIFF's or a JPEG's embedded profile) or
+     * not RGB at all (CMYK).
      */
     public static Image fromBufferedImage(BufferedImage image, String name) throws ImageException {
         int w = image.getWidth(), h = image.getHeight();
         ColorModel cm = image.getColorModel();
         if (cm instanceof IndexColorModel icm) return fromPalette(image, icm);
+        int transfer = image.getRaster().getTransferType();
+        if (transfer == DataBuffer.TYPE_FLOAT || transfer == DataBuffer.TYPE_DOUBLE) {
+            throw new ImageException(name + ": holds floating-point samples; the images read have 8 or 16 bits per sample"
+                    + " (convert it first)");
+        }
+        int bitDepth = 8;
+        for (int size : cm.getComponentSize()) if (size > 8) bitDepth = 16;
         ColorSpace cs = cm.getColorSpace();
         int colours = cm.getNumColorComponents();
         boolean rgb = cs.getType() == ColorSpace.TYPE_RGB && colours == 3;
         boolean gray = cs.getType() == ColorSpace.TYPE_GRAY && colours == 1;
         if (!rgb && !gray) {
-            throw new ImageException(name + ": has an unsupported colour space (" + colours + " colour components, type "
-                    + cs.getType() + "); convert it to RGB or gray");
+            BufferedImage srgb = SrgbConversion.toSrgb(image);
+            if (srgb == null) {
+                throw new ImageException(name + ": is a " + SrgbConversion.name(cs) + " image that cannot be converted to RGB;"
+                        + " convert it to RGB first");
+            }
+            return fromBufferedImage(srgb, name).withBitDepth(bitDepth);
         }
         if (cm.isAlphaPremultiplied()) {
             image.coerceData(false);
@@ -208,7 +342,21 @@ public final class ImageFiles {
                 for (int x = 0; x < w; x++) alpha[y * w + x] = (float) (row[x] / max);
             }
         }
-        return new Image(colours, h, w, pixels, alpha);
+        Image out = new Image(colours, h, w, pixels, alpha, bitDepth);
+        if (cs instanceof ICC_ColorSpace icc && !isStandard(cs)) out = SrgbConversion.fromProfile(out, icc.getProfile());
+        return out;
+    }
+
+    /**
+     * The JDK's own sRGB and gray: what readers give images without a profile. (Java's gray is
+     * linear in name, but readers use it for every gray file, so its values are taken as they are.)
+     */
+    private static boolean isStandard(ColorSpace cs) {
+        if (cs.isCS_sRGB() || cs == ColorSpace.getInstance(ColorSpace.CS_GRAY)) return true;
+        if (cs.getType() == ColorSpace.TYPE_GRAY && cs instanceof ICC_ColorSpace icc) {
+            return Arrays.equals(icc.getProfile().getData(), ((ICC_ColorSpace) ColorSpace.getInstance(ColorSpace.CS_GRAY)).getProfile().getData());
+        }
+        return false;
     }
 
     private static Image fromPalette(BufferedImage image, IndexColorModel icm) {
@@ -292,7 +440,7 @@ public final class ImageFiles {
             case "jpg", "jpeg" -> "jpeg";
             case "bmp" -> "bmp";
             default -> throw new ImageException(file + ": cannot write '" + (ext.isEmpty() ? "(no extension)" : ext)
-                    + "' files; use .png, .jpg or .bmp");
+                    + "' files" + (IMAGE_EXTENSIONS.contains(ext) ? " (they are read, not written)" : "") + "; use .png, .jpg or .bmp");
         };
     }
 
@@ -310,14 +458,18 @@ public final class ImageFiles {
         return dot <= 0 ? n : n.substring(0, dot);
     }
 
-    /** Writes in the format of the extension: PNG 8-bit, JPEG at {@link #DEFAULT_JPEG_QUALITY}, BMP. */
+    /**
+     * Writes in the format of the extension: PNG with the image's {@link Image#bitDepth} (16 bits
+     * for an image read from a 16-bit file, else 8), JPEG at {@link #DEFAULT_JPEG_QUALITY}, BMP
+     * (8 bits).
+     */
     public static void write(Path file, Image image) throws ImageException {
         String format = formatOf(file);
         if (format.equals("jpeg")) writeJpeg(file, image, DEFAULT_JPEG_QUALITY);
-        else write(file, image, format, 8);
+        else write(file, image, format, format.equals("png") ? image.bitDepth() : 8);
     }
 
-    /** Writes a PNG with 8 or 16 bits per sample. */
+    /** Writes a PNG with 8 or 16 bits per sample and an sRGB chunk (the values are sRGB, see {@link SrgbConversion}). */
     public static void writePng(Path file, Image image, int bitDepth) throws ImageException {
         write(file, image, "png", bitDepth);
     }
@@ -348,9 +500,35 @@ public final class ImageFiles {
         }
         writeAtomically(file, out -> {
             try (ImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
-                if (!ImageIO.write(bi, format, ios)) throw new IOException("no ImageIO writer for " + format + " takes this image");
+                if (format.equals("png")) writePngTo(ios, bi);
+                else if (!ImageIO.write(bi, format, ios)) throw new IOException("no ImageIO writer for " + format + " takes this image");
             }
         });
+    }
+
+    /** A PNG with an sRGB chunk (perceptual intent) and the gAMA of sRGB for decoders that know only gAMA. */
+    private static void writePngTo(ImageOutputStream out, BufferedImage image) throws IOException {
+        Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("png");
+        if (!writers.hasNext()) throw new IOException("no ImageIO writer for png");
+        ImageWriter writer = writers.next();
+        try {
+            ImageWriteParam param = writer.getDefaultWriteParam();
+            IIOMetadata metadata = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(image), param);
+            if (metadata != null && !metadata.isReadOnly() && Arrays.asList(metadata.getMetadataFormatNames()).contains(PNG_METADATA)) {
+                IIOMetadataNode root = new IIOMetadataNode(PNG_METADATA);
+                IIOMetadataNode srgb = new IIOMetadataNode("sRGB");
+                srgb.setAttribute("renderingIntent", "Perceptual");
+                root.appendChild(srgb);
+                IIOMetadataNode gama = new IIOMetadataNode("gAMA");
+                gama.setAttribute("value", "45455");
+                root.appendChild(gama);
+                metadata.mergeTree(PNG_METADATA, root);
+            }
+            writer.setOutput(out);
+            writer.write(null, new IIOImage(image, null, metadata), param);
+        } finally {
+            writer.dispose();
+        }
     }
 
     /** Encodes as baseline JPEG with ImageIO at a quality of 1..100 (libjpeg's scale; fractions allowed). */

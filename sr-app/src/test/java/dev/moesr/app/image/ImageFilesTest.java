@@ -169,7 +169,7 @@ class ImageFilesTest {
         Path gif = dir.resolve("a.gif");
         ImageIO.write(bi, "gif", gif.toFile());
         m = readError(gif);
-        assertTrue(m.contains("GIF") && m.contains("PNG, JPEG and BMP"), m);
+        assertTrue(m.contains("GIF") && m.contains("PNG, JPEG, BMP, WebP and TIFF"), m);
         for (String e : new String[] {m}) assertFalse(e.contains("\n"));
     }
 

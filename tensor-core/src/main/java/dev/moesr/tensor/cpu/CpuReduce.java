@@ -26,6 +26,10 @@ final class CpuReduce {
         }
         float[] xv = x.data, ov = out.data;
         int xb = x.base, ob = out.base;
+        if ((op == ReduceOp.ARGMIN || op == ReduceOp.ARGMAX) && reduced[r - 1] && redCount > 0) {
+            argLastDim(op == ReduceOp.ARGMIN, xv, xb, ov, ob, (int) outCount, (int) redCount);
+            return;
+        }
         final long nRed = redCount;
         // walk the reduced sub-space with a merged strided loop (same for every output element)
         StridedLoop inner = StridedLoop.of(redShape, inStrides);
@@ -76,6 +80,33 @@ final class CpuReduce {
                     case MAX, MIN -> nRed == 0 ? Float.NaN : best;
                     case ARGMAX, ARGMIN -> (float) Math.max(bestAt, 0);
                 };
+            }
+        });
+    }
+
+    /**
+     * ARGMIN / ARGMAX along the last (contiguous) dimension: one tight loop per row (the
+     * quantiser's nearest-code search runs this over rows of thousands of distances). Same
+     * result as the general loop: the first extreme wins ties, and the first NaN wins over all.
+     */
+    private static void argLastDim(boolean min, float[] xv, int xb, float[] ov, int ob, int rows, int len) {
+        Parallel.forRange(rows, Math.max(1, 65536 / len), (from, to) -> {
+            for (int row = from; row < to; row++) {
+                int at = xb + row * len, best = 0;
+                float b = xv[at];
+                if (b == b) {
+                    for (int k = 1; k < len; k++) {
+                        float v = xv[at + k];
+                        if (min ? v < b : v > b) {
+                            b = v;
+                            best = k;
+                        } else if (v != v) {
+                            best = k;
+                            break;
+                        }
+                    }
+                }
+                ov[ob + row] = best;
             }
         });
     }

@@ -111,6 +111,32 @@ class ReductionOpsTest {
         assertArrayEquals(new float[] {0, 1, 1, 0}, x.argmax(0, false).toFloatArray());
     }
 
+    /** The last-dimension fast path against a double-precision reference: ties to the first, the first NaN over all, infinities. */
+    @Test
+    void argAlongTheLastDimensionMatchesTheReferenceWithTiesNaNsAndInfinities() {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(5);
+        float[] pool = {0f, 1f, -1f, 2.5f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0f};
+        for (int trial = 0; trial < 300; trial++) {
+            int rows = 1 + rng.nextInt(5), cols = 1 + rng.nextInt(9);
+            float[] v = new float[rows * cols];
+            for (int i = 0; i < v.length; i++) v[i] = rng.nextInt(4) == 0 ? pool[rng.nextInt(pool.length)] : rng.nextInt(5) - 2;
+            Tensor x = Tensor.of(v, rows, cols);
+            float[] mins = x.argmin(1, false).toFloatArray(), maxs = x.argmax(1, false).toFloatArray();
+            for (int r = 0; r < rows; r++) {
+                int lo = 0, hi = 0, nan = -1;
+                for (int c = 0; c < cols; c++) {
+                    double e = v[r * cols + c];
+                    if (Double.isNaN(e) && nan < 0) nan = c;
+                    if (e < v[r * cols + lo]) lo = c;
+                    if (e > v[r * cols + hi]) hi = c;
+                }
+                if (Double.isNaN(v[r * cols])) lo = hi = 0;   // a NaN first: nothing compares below or above it
+                assertEquals(nan >= 0 ? nan : lo, (int) mins[r], "argmin of row " + java.util.Arrays.toString(java.util.Arrays.copyOfRange(v, r * cols, (r + 1) * cols)));
+                assertEquals(nan >= 0 ? nan : hi, (int) maxs[r], "argmax of row " + java.util.Arrays.toString(java.util.Arrays.copyOfRange(v, r * cols, (r + 1) * cols)));
+            }
+        }
+    }
+
     @Test
     void maxGradientSplitsBetweenTies() {
         Tensor x = Tensor.of(new float[] {3, 1, 3}, 3).requiresGrad();
