@@ -2,6 +2,7 @@ package dev.moesr.nn;
 
 import dev.moesr.nn.io.SafeTensors;
 import dev.moesr.nn.io.SafeTensorsFile;
+import dev.moesr.nn.io.TensorSource;
 import dev.moesr.tensor.Device;
 import dev.moesr.tensor.GradMode;
 import dev.moesr.tensor.Scope;
@@ -311,12 +312,13 @@ public abstract class Module {
     }
 
     /**
-     * Loads from an open safetensors file one tensor at a time (so a large checkpoint never has
-     * to fit in memory twice); keys and shapes are checked against its header before any data is read.
+     * Loads from an open safetensors file or PyTorch checkpoint one tensor at a time (so a large
+     * checkpoint never has to fit in memory twice); keys and shapes are checked against its
+     * header before any data is read. Each tensor is read straight onto its parameter's device.
      */
-    public final LoadResult loadFrom(SafeTensorsFile file, boolean strict) throws IOException {
+    public final LoadResult loadFrom(TensorSource file, boolean strict) throws IOException {
         Map<String, Shape> shapes = new LinkedHashMap<>();
-        for (var e : file.entries().entrySet()) shapes.put(e.getKey(), Shape.of(e.getValue().shape()));
+        for (String name : file.names()) shapes.put(name, Shape.of(file.shape(name)));
         Map<String, Tensor> own = stateDict();
         LoadResult result = checkLoad(own, shapes, strict, "checkpoint " + file.path());
         for (var e : own.entrySet()) {

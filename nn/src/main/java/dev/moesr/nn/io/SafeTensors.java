@@ -8,9 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,36 +50,34 @@ public final class SafeTensors {
      * shipping weights. Reading gives float32 back, each value within half a unit in the last place of F16.
      */
     public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata, boolean half) throws IOException {
-        byte[] header = header(tensors, metadata, half ? "F16" : "F32", half ? 2 : 4);
-        Path target = path.toAbsolutePath();
-        Path dir = target.getParent();
-        if (dir == null || !Files.isDirectory(dir)) throw new IOException("cannot write " + path + ": folder " + dir + " does not exist");
-        Path tmp = AtomicFiles.newTemporarySibling(target);
-        boolean moved = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
-                writeFully(ch, len);
-                writeFully(ch, ByteBuffer.wrap(header));
-                for (var e : tensors.entrySet()) {
-                    if (half) writeHalf(ch, e.getKey(), e.getValue());
-                    else writeData(ch, e.getValue());
-                }
-                ch.force(true);
-            }
-            AtomicFiles.replace(tmp, target);
-            moved = true;
-        } finally {
-            if (!moved) Files.deleteIfExists(tmp);
+        Map<String, int[]> shapes = shapes(tensors);
+        try (SafeTensorsWriter w = SafeTensorsWriter.open(path, shapes, metadata, half)) {
+            var names = tensors.keySet().iterator();
+            for (Tensor t : tensors.values()) w.write(names.next(), t.toFloatArray());
+            w.commit();
         }
+    }
+
+    /** The names and shapes of {@code tensors}, after checking that each can be stored. */
+    private static Map<String, int[]> shapes(Map<String, Tensor> tensors) {
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        for (var e : tensors.entrySet()) {
+            String name = e.getKey();
+            Tensor t = e.getValue();
+            if (t.isComplex()) throw new IllegalArgumentException("tensor '" + name + "' is complex " + t.shape() + "; save its real() and imag() parts");
+            if (t.isReleased()) throw new IllegalArgumentException("tensor '" + name + "' " + t.shape() + " was released and cannot be saved");
+            shapes.put(name, t.dims());
+        }
+        return shapes;
     }
 
     /** The header JSON, padded with spaces to a multiple of 8 bytes. */
     static byte[] header(Map<String, Tensor> tensors, Map<String, String> metadata) {
-        return header(tensors, metadata, "F32", 4);
+        return header(shapes(tensors), metadata, "F32", 4);
     }
 
-    private static byte[] header(Map<String, Tensor> tensors, Map<String, String> metadata, String dtype, int bytesPerValue) {
+    /** The header JSON for tensors of these names and shapes, every one of {@code dtype}, padded with spaces to a multiple of 8 bytes. */
+    static byte[] header(Map<String, int[]> shapes, Map<String, String> metadata, String dtype, int bytesPerValue) {
         Map<String, Object> json = new LinkedHashMap<>();
         if (metadata != null && !metadata.isEmpty()) {
             for (var e : metadata.entrySet()) {
@@ -90,17 +86,19 @@ public final class SafeTensors {
             json.put("__metadata__", new LinkedHashMap<>(metadata));
         }
         long offset = 0;
-        for (var e : tensors.entrySet()) {
+        for (var e : shapes.entrySet()) {
             String name = e.getKey();
-            Tensor t = e.getValue();
             if (name == null || name.isEmpty() || name.equals("__metadata__")) {
                 throw new IllegalArgumentException("tensor name '" + name + "' cannot be used in a safetensors file");
             }
-            if (t.isComplex()) throw new IllegalArgumentException("tensor '" + name + "' is complex " + t.shape() + "; save its real() and imag() parts");
-            if (t.isReleased()) throw new IllegalArgumentException("tensor '" + name + "' " + t.shape() + " was released and cannot be saved");
             List<Long> shape = new ArrayList<>();
-            for (int d : t.dims()) shape.add((long) d);
-            long bytes = t.numel() * bytesPerValue;
+            long numel = 1;
+            for (int d : e.getValue()) {
+                if (d < 0) throw new IllegalArgumentException("tensor '" + name + "' has a negative dimension " + d);
+                shape.add((long) d);
+                numel *= d;
+            }
+            long bytes = numel * bytesPerValue;
             Map<String, Object> info = new LinkedHashMap<>();
             info.put("dtype", dtype);
             info.put("shape", shape);
@@ -116,8 +114,7 @@ public final class SafeTensors {
         return out;
     }
 
-    private static void writeData(FileChannel ch, Tensor t) throws IOException {
-        float[] values = t.toFloatArray();
+    static void writeFloats(FileChannel ch, float[] values) throws IOException {
         ByteBuffer buf = ByteBuffer.allocate(Math.min(values.length, CHUNK_FLOATS) * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (int at = 0; at < values.length; at += CHUNK_FLOATS) {
             int n = Math.min(CHUNK_FLOATS, values.length - at);
@@ -128,8 +125,7 @@ public final class SafeTensors {
         }
     }
 
-    private static void writeHalf(FileChannel ch, String name, Tensor t) throws IOException {
-        float[] values = t.toFloatArray();
+    static void writeHalf(FileChannel ch, String name, float[] values) throws IOException {
         ByteBuffer buf = ByteBuffer.allocate(Math.min(values.length, CHUNK_FLOATS) * 2).order(ByteOrder.LITTLE_ENDIAN);
         for (int at = 0; at < values.length; at += CHUNK_FLOATS) {
             int n = Math.min(CHUNK_FLOATS, values.length - at);

@@ -23,6 +23,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * An open safetensors file: the header is read and validated on {@link #open}, tensors are read
@@ -31,7 +32,7 @@ import java.util.Map;
  * {@code {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}},
  * then the little-endian data, offsets counted from the end of the header.
  */
-public final class SafeTensorsFile implements AutoCloseable {
+public final class SafeTensorsFile implements TensorSource {
     /** The largest header accepted (the reference implementation's limit). */
     static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
     private static final int CHUNK_BYTES = 1 << 24;
@@ -214,7 +215,7 @@ public final class SafeTensorsFile implements AutoCloseable {
 
     // ---- access -------------------------------------------------------------------------------
 
-    public Path path() { return path; }
+    @Override public Path path() { return path; }
 
     /** The tensors of the header by name, in the header's order. */
     public Map<String, Entry> entries() { return entries; }
@@ -226,9 +227,14 @@ public final class SafeTensorsFile implements AutoCloseable {
     public Tensor read(String name) throws IOException { return read(name, Device.CPU); }
 
     /** Reads tensor {@code name} as float32 onto {@code device}; the tensor belongs to the scope open now. */
-    public Tensor read(String name, Device device) throws IOException {
-        Entry e = entries.get(name);
-        if (e == null) throw new IllegalArgumentException("no tensor named \"" + name + "\" in " + path + " (it has " + entries.size() + " tensors)");
+    @Override public Tensor read(String name, Device device) throws IOException {
+        float[] out = readFloats(name);
+        return Tensor.wrap(Backends.get(device).upload(out), Shape.of(entries.get(name).shape), DType.F32);
+    }
+
+    /** Reads the values of tensor {@code name}, converted to float32, in row-major order. */
+    @Override public float[] readFloats(String name) throws IOException {
+        Entry e = entry(name);
         long numel = e.numel();
         if (numel > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("tensor \"" + name + "\" of " + numel + " elements is too large for one Java array");
         DTypeCodec codec = DTypeCodec.of(e.dtype);
@@ -242,8 +248,22 @@ public final class SafeTensorsFile implements AutoCloseable {
             done += elems;
             pos += (long) elems * codec.bytes;
         }
-        return Tensor.wrap(Backends.get(device).upload(out), Shape.of(e.shape), DType.F32);
+        return out;
     }
+
+    private Entry entry(String name) {
+        Entry e = entries.get(name);
+        if (e == null) throw new IllegalArgumentException("no tensor named \"" + name + "\" in " + path + " (it has " + entries.size() + " tensors)");
+        return e;
+    }
+
+    @Override public Set<String> names() { return entries.keySet(); }
+
+    @Override public int[] shape(String name) { return entry(name).shape().clone(); }
+
+    @Override public String dtype(String name) { return entry(name).dtype(); }
+
+    @Override public String kind() { return "safetensors"; }
 
     /** Reads every tensor (in header order) onto {@code device}. */
     public Map<String, Tensor> readAll(Device device) throws IOException {

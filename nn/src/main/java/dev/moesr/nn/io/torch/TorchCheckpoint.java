@@ -6,6 +6,7 @@ import dev.moesr.nn.io.torch.Py.PyList;
 import dev.moesr.nn.io.torch.Py.StorageRef;
 import dev.moesr.nn.io.torch.Py.TensorRef;
 import dev.moesr.nn.io.torch.Py.Tuple;
+import dev.moesr.nn.io.TensorSource;
 import dev.moesr.nn.io.torch.Unpickler.PickleError;
 import dev.moesr.tensor.DType;
 import dev.moesr.tensor.Device;
@@ -32,6 +33,7 @@ import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -61,7 +63,7 @@ import java.util.zip.ZipFile;
  *
  * <p>A malformed or hostile file gives an IllegalArgumentException that says what is wrong.
  */
-public final class TorchCheckpoint implements AutoCloseable {
+public final class TorchCheckpoint implements TensorSource {
     /** The largest pickle accepted (a state dict's pickle is a few bytes per tensor). */
     public static final long MAX_PICKLE_BYTES = 64L << 20;
     /** Nested dicts of tensors are flattened to this depth at most. */
@@ -395,7 +397,7 @@ public final class TorchCheckpoint implements AutoCloseable {
 
     // ---- access -------------------------------------------------------------------------------
 
-    public Path path() { return path; }
+    @Override public Path path() { return path; }
 
     /** "zip" (PyTorch 1.6 and later) or "legacy". */
     public String format() { return format; }
@@ -416,7 +418,7 @@ public final class TorchCheckpoint implements AutoCloseable {
     public Tensor read(String name) throws IOException { return read(name, Device.CPU); }
 
     /** Reads tensor {@code name} as float32 onto {@code device}; the tensor belongs to the scope open now. */
-    public Tensor read(String name, Device device) throws IOException {
+    @Override public Tensor read(String name, Device device) throws IOException {
         float[] values = readFloats(name);
         return Tensor.wrap(Backends.get(device).upload(values), Shape.of(refs.get(name).shape()), DType.F32);
     }
@@ -433,8 +435,22 @@ public final class TorchCheckpoint implements AutoCloseable {
         return out;
     }
 
+    @Override public Set<String> names() { return entries.keySet(); }
+
+    @Override public int[] shape(String name) { return entry(name).shape().clone(); }
+
+    @Override public String dtype(String name) { return entry(name).dtype(); }
+
+    @Override public String kind() { return "PyTorch checkpoint"; }
+
+    private Entry entry(String name) {
+        Entry e = entries.get(name);
+        if (e == null) throw new IllegalArgumentException("no tensor named \"" + name + "\" in " + path + " (it has " + entries.size() + " tensors)");
+        return e;
+    }
+
     /** Reads the values of tensor {@code name}, converted to float32, in row-major order. */
-    public float[] readFloats(String name) throws IOException {
+    @Override public float[] readFloats(String name) throws IOException {
         TensorRef t = refs.get(name);
         if (t == null) throw new IllegalArgumentException("no tensor named \"" + name + "\" in " + path + " (it has " + refs.size() + " tensors)");
         long numel = t.numel();
