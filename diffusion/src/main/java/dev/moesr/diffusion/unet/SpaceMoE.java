@@ -14,6 +14,7 @@ import dev.moesr.tensor.Philox;
 import dev.moesr.tensor.Scope;
 import dev.moesr.tensor.Tensor;
 
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -36,6 +37,12 @@ import java.util.Map;
  *
  * <p>State dict: {@code norm.{weight,bias}}, {@code experts.<i>.0.{weight,bias}} (C -> 4C) and
  * {@code experts.<i>.2.{weight,bias}} (4C -> C).
+ *
+ * <p>The averaged form (built with {@code averaged = true}) holds only what averaged inference
+ * uses: {@code norm.*} and one FFN {@code ffn.0.{weight,bias}}, {@code ffn.2.{weight,bias}} whose
+ * weights are the mean of the N experts' (computed as {@link #mean} does, so inference gives
+ * the same values bit for bit). It cannot be trained, share weights or route tokens: those need
+ * the experts, and each refuses with a one-line message.
  */
 public final class SpaceMoE extends Layer {
     /** How the layer runs in evaluation mode. */
@@ -47,24 +54,39 @@ public final class SpaceMoE extends Layer {
     }
 
     public final int channels, experts;
+    private final boolean averagedForm;
     private final LayerNorm norm;
-    private final ModuleList<Sequential> expertList;
+    private final ModuleList<Sequential> expertList;   // null in the averaged form
+    private final Sequential ffn;                      // the averaged form's FFN, else null
     private final Buffer avgW1t, avgB1, avgW2t, avgB2;   // the averaged FFN, weights transposed for x @ W^T
     private boolean averageCurrent;
     private Inference inference = Inference.AVERAGED;
     private Philox routing;
 
     /** Experts get PyTorch's default Linear initialisation from {@code rng}, which also routes tokens until {@link #setRoutingRng}. */
-    public SpaceMoE(int channels, int experts, Philox rng) {
+    public SpaceMoE(int channels, int experts, Philox rng) { this(channels, experts, rng, false); }
+
+    /**
+     * With {@code averaged}, the averaged form: the norm and one FFN standing for the mean of
+     * {@code experts} experts (see the class comment); otherwise as {@link #SpaceMoE(int, int, Philox)}.
+     */
+    public SpaceMoE(int channels, int experts, Philox rng, boolean averaged) {
         if (channels <= 0) throw new IllegalArgumentException("Space-MoE needs positive channels, got " + channels);
         if (experts < 1) throw new IllegalArgumentException("Space-MoE needs at least one expert, got " + experts);
         this.channels = channels;
         this.experts = experts;
         this.routing = rng;
+        this.averagedForm = averaged;
         norm = registerModule("norm", new LayerNorm(channels));
-        expertList = registerModule("experts", new ModuleList<>());
-        for (int i = 0; i < experts; i++) {
-            expertList.add(new Sequential(new Linear(channels, 4 * channels, rng), new GELU(), new Linear(4 * channels, channels, rng)));
+        if (averaged) {
+            expertList = null;
+            ffn = registerModule("ffn", new Sequential(new Linear(channels, 4 * channels, rng), new GELU(), new Linear(4 * channels, channels, rng)));
+        } else {
+            ffn = null;
+            expertList = registerModule("experts", new ModuleList<>());
+            for (int i = 0; i < experts; i++) {
+                expertList.add(new Sequential(new Linear(channels, 4 * channels, rng), new GELU(), new Linear(4 * channels, channels, rng)));
+            }
         }
         avgW1t = registerBuffer("averaged_w1t", Tensor.zeros(channels, 4 * channels), false);
         avgB1 = registerBuffer("averaged_b1", Tensor.zeros(4 * channels), false);
@@ -87,8 +109,22 @@ public final class SpaceMoE extends Layer {
         this.routing = rng;
     }
 
-    /** Expert {@code i}: Sequential(Linear(C, 4C), GELU, Linear(4C, C)). */
-    public Sequential expert(int i) { return expertList.get(i); }
+    /** Whether this is the averaged form (one FFN for the mean of the experts, inference only). */
+    public boolean isAveragedForm() { return averagedForm; }
+
+    /** Expert {@code i}: Sequential(Linear(C, 4C), GELU, Linear(4C, C)); not in the averaged form. */
+    public Sequential expert(int i) {
+        if (averagedForm) throw averagedOnly("has no expert " + i);
+        return expertList.get(i);
+    }
+
+    /** The averaged form's FFN (Linear(C, 4C), GELU, Linear(4C, C)); null in the full form. */
+    public Sequential averagedFfn() { return ffn; }
+
+    private IllegalStateException averagedOnly(String what) {
+        return new IllegalStateException("this Space-MoE layer holds only the average of its " + experts + " experts (an averaged inference model) and "
+                + what + "; training, weight sharing and routed inference need the full model with every expert");
+    }
 
     public LayerNorm norm() { return norm; }
 
@@ -100,6 +136,9 @@ public final class SpaceMoE extends Layer {
         int b = x.dim(0), len = x.dim(2) * x.dim(3);
         Tensor tokens = norm.forward(x.reshape(b, channels, len).transpose(1, 2));   // (B, L, C)
         Tensor y;
+        if (averagedForm && (isTraining() || inference == Inference.RANDOM_ROUTING)) {
+            throw averagedOnly(isTraining() ? "cannot be trained" : "cannot route tokens to experts");
+        }
         if (isTraining()) {
             averageCurrent = false;   // an optimiser step is about to change the experts
             y = routed(tokens, x);
@@ -137,7 +176,8 @@ public final class SpaceMoE extends Layer {
 
     /** The FFN of averaged weights: on the fly when gradients may flow to the experts, else the kept copy. */
     private Tensor averaged(Tensor tokens) {
-        if (GradMode.isEnabled() && expert(0).get(0) instanceof Linear l && l.weight().isTrainable()) {
+        Sequential first = averagedForm ? ffn : expertList.get(0);
+        if (GradMode.isEnabled() && first.get(0) instanceof Linear l && l.weight().isTrainable()) {
             Tensor w1 = mean("0.weight"), b1 = mean("0.bias"), w2 = mean("2.weight"), b2 = mean("2.bias");
             return tokens.matmul(w1.transpose(0, 1)).add(b1).gelu().matmul(w2.transpose(0, 1)).add(b2);
         }
@@ -152,8 +192,41 @@ public final class SpaceMoE extends Layer {
         return sum;
     }
 
-    /** The mean over the experts of the parameter {@code name}, with the graph. */
-    private Tensor mean(String name) { return experts == 1 ? sum(name) : sum(name).mul(1f / experts); }
+    /** The mean over the experts of the parameter {@code name}, with the graph (the averaged form's FFN holds it already). */
+    private Tensor mean(String name) {
+        if (averagedForm) return ffn.namedParameters().get(name).tensor();
+        return experts == 1 ? sum(name) : sum(name).mul(1f / experts);
+    }
+
+    /** Expert {@code i}'s value of one tensor (read from a file, say), for {@link #meanOfExperts}. */
+    @FunctionalInterface
+    public interface ExpertTensor {
+        Tensor get(int expert) throws IOException;
+    }
+
+    /**
+     * The mean over {@code n} experts of one tensor exactly as inference computes it from the
+     * experts ({@link #mean}): summed in expert order, then multiplied by 1/n (nothing for one).
+     * The averaged form's FFN weights are this of the full form's, so both forms infer the same
+     * values bit for bit. The experts' tensors are fetched one at a time; with
+     * {@code releaseInputs} each is released once added (for tensors read from a file, not for
+     * live parameters). The result is a new tensor, or the single input when {@code n} is 1.
+     */
+    public static Tensor meanOfExperts(int n, ExpertTensor values, boolean releaseInputs) throws IOException {
+        if (n < 1) throw new IllegalArgumentException("the mean of " + n + " experts");
+        Tensor sum = values.get(0);
+        for (int i = 1; i < n; i++) {
+            Tensor t = values.get(i);
+            Tensor next = sum.add(t);
+            if (releaseInputs) t.release();
+            if (i > 1 || releaseInputs) sum.release();   // the first sum is expert 0's own tensor
+            sum = next;
+        }
+        if (n == 1) return sum;
+        Tensor mean = sum.mul(1f / n);
+        sum.release();
+        return mean;
+    }
 
     /** Computes the averaged FFN now from the current expert weights (inference calls this when needed). */
     @SuppressWarnings("try")   // the Scope / GradMode resources only bound a region
@@ -178,6 +251,7 @@ public final class SpaceMoE extends Layer {
      */
     @SuppressWarnings("try")   // the Scope / GradMode resources only bound a region
     public void shareWeights(double gamma) {
+        if (averagedForm) throw averagedOnly("cannot share weights between experts");
         if (!(gamma >= 0 && gamma <= 1)) throw new IllegalArgumentException("weight-sharing momentum gamma must be in [0, 1], got " + gamma);
         averageCurrent = false;
         if (experts == 1 || gamma == 1) return;
@@ -198,6 +272,15 @@ public final class SpaceMoE extends Layer {
 
     @Override protected void afterLoad() { averageCurrent = false; }
 
+    /** The state-dict names and shapes of the averaged form over {@code c} channels, in order. */
+    static Map<String, int[]> averagedStateShapes(int c) {
+        Map<String, int[]> m = new LinkedHashMap<>();
+        UNetLayout.put(m, "norm", UNetLayout.norm(c));
+        UNetLayout.put(m, "ffn.0", UNetLayout.linear(c, 4 * c));
+        UNetLayout.put(m, "ffn.2", UNetLayout.linear(4 * c, c));
+        return m;
+    }
+
     /** The state-dict names and shapes of a Space-MoE over {@code c} channels with {@code n} experts, in order. */
     static Map<String, int[]> stateShapes(int c, int n) {
         Map<String, int[]> m = new LinkedHashMap<>();
@@ -209,5 +292,7 @@ public final class SpaceMoE extends Layer {
         return m;
     }
 
-    @Override public String toString() { return "SpaceMoE(" + channels + ", " + experts + " experts, inference " + inference + ")"; }
+    @Override public String toString() {
+        return "SpaceMoE(" + channels + ", " + experts + " experts" + (averagedForm ? " averaged into one FFN" : "") + ", inference " + inference + ")";
+    }
 }

@@ -46,22 +46,32 @@ public final class UNet extends Module {
     private final ModuleList<UNetBlock> outputBlocks;
     private final Sequential out;
     private final List<SpaceMoE> moeLayers = new ArrayList<>();
+    private final boolean averagedMoe;
 
     /**
      * Builds the UNet on the CPU with LDM's initialisation (PyTorch defaults, zero output
      * convolutions) drawn from {@code rng}; the same stream then routes Space-MoE tokens and
      * draws dropout masks (replace the router with {@link #setRoutingRng}).
      */
-    public UNet(UNetConfig config, Philox rng) {
+    public UNet(UNetConfig config, Philox rng) { this(config, rng, false); }
+
+    /**
+     * With {@code averagedMoe}, every Space-MoE layer is built in its averaged form (one FFN for
+     * the mean of its experts: inference only, see {@link SpaceMoE}); state-dict names
+     * {@code <block>.moe.ffn.*} instead of {@code <block>.moe.experts.<i>.*}
+     * ({@link UNetLayout#averagedStateShapes}).
+     */
+    public UNet(UNetConfig config, Philox rng, boolean averagedMoe) {
         this.config = config;
+        this.averagedMoe = averagedMoe;
         UNetLayout layout = UNetLayout.of(config);
         int mc = config.modelChannels(), emb = config.timeEmbedChannels();
         timeEmbed = registerModule("time_embed", new Sequential(new Linear(mc, emb, rng), new SiLU(), new Linear(emb, emb, rng)));
         inputBlocks = registerModule("input_blocks", new ModuleList<>());
-        for (UNetLayout.Block b : layout.inputBlocks()) inputBlocks.add(new UNetBlock(b, config, rng));
-        middleBlock = registerModule("middle_block", new UNetBlock(layout.middleBlock(), config, rng));
+        for (UNetLayout.Block b : layout.inputBlocks()) inputBlocks.add(new UNetBlock(b, config, rng, averagedMoe));
+        middleBlock = registerModule("middle_block", new UNetBlock(layout.middleBlock(), config, rng, averagedMoe));
         outputBlocks = registerModule("output_blocks", new ModuleList<>());
-        for (UNetLayout.Block b : layout.outputBlocks()) outputBlocks.add(new UNetBlock(b, config, rng));
+        for (UNetLayout.Block b : layout.outputBlocks()) outputBlocks.add(new UNetBlock(b, config, rng, averagedMoe));
         Conv2d last = new Conv2d(mc, config.outChannels(), 3, 1, 1, rng);
         ResBlock.zero(last);
         out = registerModule("out", new Sequential(new GroupNorm(UNetConfig.NORM_GROUPS, mc), new SiLU(), last));
@@ -81,6 +91,9 @@ public final class UNet extends Module {
     public void save(Path path) throws IOException { save(path, config.toMetadata()); }
 
     public UNetConfig config() { return config; }
+
+    /** Whether the Space-MoE layers are in their averaged form (an inference-only UNet). */
+    public boolean averagedMoe() { return averagedMoe; }
 
     public List<UNetBlock> inputBlocks() { return inputBlocks.asList(); }
 

@@ -21,7 +21,7 @@ public final class UNetBlock extends Module {
     private final List<Module> order = new ArrayList<>();   // forward order
     private final SpaceMoE moe;
 
-    UNetBlock(UNetLayout.Block plan, UNetConfig cfg, Philox rng) {
+    UNetBlock(UNetLayout.Block plan, UNetConfig cfg, Philox rng, boolean averagedMoe) {
         SpaceMoE found = null;
         List<UNetLayout.Part> parts = plan.parts();
         for (int i = 0; i < parts.size(); i++) {
@@ -34,7 +34,7 @@ public final class UNetBlock extends Module {
             } else if (p instanceof UNetLayout.Attention a) {
                 order.add(registerModule(name, new AttentionBlock(a.channels(), a.heads(), rng)));
                 if (a.experts() > 0) {
-                    found = registerModule("moe", new SpaceMoE(a.channels(), a.experts(), rng));
+                    found = registerModule("moe", new SpaceMoE(a.channels(), a.experts(), rng, averagedMoe));
                     order.add(found);
                 }
             } else if (p instanceof UNetLayout.Down d) {

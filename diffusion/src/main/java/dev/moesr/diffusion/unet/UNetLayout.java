@@ -124,7 +124,38 @@ public final class UNetLayout {
      * LDM's names throughout; the Space-MoE of a block is its child {@code moe}
      * ({@code <block>.moe.norm.*}, {@code <block>.moe.experts.<i>.0.*} and {@code .2.*}).
      */
-    public Map<String, int[]> stateShapes() {
+    public Map<String, int[]> stateShapes() { return stateShapes(false); }
+
+    /**
+     * The state dict of the UNet with its Space-MoE layers in their averaged form
+     * ({@code <block>.moe.norm.*}, {@code <block>.moe.ffn.0.*}, {@code <block>.moe.ffn.2.*}: one
+     * FFN for the mean of the experts, see {@link SpaceMoE}); the rest as {@link #stateShapes()}.
+     */
+    public Map<String, int[]> averagedStateShapes() { return stateShapes(true); }
+
+    /**
+     * Each name of {@link #averagedStateShapes} and the names of {@link #stateShapes} it comes
+     * from: the experts' tensors in expert order for an averaged FFN tensor (their mean, by
+     * {@link SpaceMoE#meanOfExperts}), the same name for everything else.
+     */
+    public Map<String, List<String>> averagedSources() {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (String name : averagedStateShapes().keySet()) {
+            int at = name.indexOf(".moe.ffn.");
+            if (at < 0) {
+                out.put(name, List.of(name));
+                continue;
+            }
+            List<String> experts = new ArrayList<>();
+            for (int i = 0; i < config.spaceExperts(); i++) {
+                experts.add(name.substring(0, at) + ".moe.experts." + i + "." + name.substring(at + ".moe.ffn.".length()));
+            }
+            out.put(name, List.copyOf(experts));
+        }
+        return out;
+    }
+
+    private Map<String, int[]> stateShapes(boolean averaged) {
         Map<String, int[]> out = new LinkedHashMap<>();
         int mc = config.modelChannels(), emb = config.timeEmbedChannels();
         put(out, "time_embed.0", linear(mc, emb));
@@ -139,7 +170,9 @@ public final class UNetLayout {
                     put(out, at, ResBlock.stateShapes(r.in(), r.out(), emb));
                 } else if (p instanceof Attention a) {
                     put(out, at, AttentionBlock.stateShapes(a.channels()));
-                    if (a.experts() > 0) put(out, b.name() + ".moe", SpaceMoE.stateShapes(a.channels(), a.experts()));
+                    if (a.experts() > 0) {
+                        put(out, b.name() + ".moe", averaged ? SpaceMoE.averagedStateShapes(a.channels()) : SpaceMoE.stateShapes(a.channels(), a.experts()));
+                    }
                 } else if (p instanceof Down d) {
                     put(out, at + ".op", conv(d.channels(), d.channels(), 3));
                 } else if (p instanceof Up u) {

@@ -81,6 +81,31 @@ class UNetLayoutTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("smallConfigs")
+    void theAveragedLayoutDescribesTheAveragedUNetAndWhereEachTensorComesFrom(UNetConfig config) {
+        try (Scope s = Scope.open()) {
+            UNet unet = new UNet(config, new Philox(3), true);
+            Map<String, Tensor> built = unet.stateDict();
+            UNetLayout layout = UNetLayout.of(config);
+            Map<String, int[]> described = layout.averagedStateShapes();
+            assertEquals(new ArrayList<>(described.keySet()), new ArrayList<>(built.keySet()), "state-dict names in order");
+            for (var e : described.entrySet()) assertArrayEquals(e.getValue(), built.get(e.getKey()).dims(), e.getKey());
+            // as many parameters as one expert per layer
+            assertEquals(UNetLayout.of(config.spaceExperts() == 0 ? config : config.withSpaceExperts(1)).parameterCount(), unet.parameterCount());
+            Map<String, int[]> full = layout.stateShapes();
+            var sources = layout.averagedSources();
+            assertEquals(described.keySet(), sources.keySet());
+            for (var e : sources.entrySet()) {
+                boolean ffn = e.getKey().contains(".moe.ffn.");
+                assertEquals(ffn ? config.spaceExperts() : 1, e.getValue().size(), e.getKey());
+                for (String from : e.getValue()) assertArrayEquals(described.get(e.getKey()), full.get(from), e.getKey() + " from " + from);
+            }
+            assertEquals(unet.spaceMoeLayers().size(), layout.moeLayers());
+            assertTrue(unet.spaceMoeLayers().stream().allMatch(SpaceMoE::isAveragedForm));
+        }
+    }
+
     @Test
     void ldmNamesStayAndTheSpaceMoEIsTheBlocksChildMoe() {
         Map<String, int[]> x8 = UNetLayout.of(UNetConfig.moesrX8()).stateShapes();
