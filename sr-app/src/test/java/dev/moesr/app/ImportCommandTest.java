@@ -2,6 +2,7 @@ package dev.moesr.app;
 
 import dev.moesr.diffusion.MoesrConfig;
 import dev.moesr.diffusion.MoesrModel;
+import dev.moesr.diffusion.decoder.FrequencyCompensatedVqModel;
 import dev.moesr.diffusion.unet.ReleasedCheckpoint;
 import dev.moesr.diffusion.unet.UNetLayout;
 import dev.moesr.nn.io.SafeTensors;
@@ -130,10 +131,11 @@ class ImportCommandTest {
             Map<String, Tensor> vq = new LinkedHashMap<>(source.firstStage().stateDict());
             vq.keySet().removeIf(ImportCommandTest::isCompensation);
             assertSameWeights(vq, m.firstStage().stateDict(), "first stage");
-            // the decoder's own layers were not imported: they keep the initial values of a fresh model
-            MoesrModel fresh = new MoesrModel(MoesrConfig.tiny(), new Philox(0));
+            // the decoder's own layers were not imported: they get the initial values of a fresh first stage (seed 0)
+            MoesrConfig c = MoesrConfig.tiny();
+            FrequencyCompensatedVqModel fresh = new FrequencyCompensatedVqModel(c.vq(), c.decoder(), new Philox(0));
             try {
-                Map<String, Tensor> init = new LinkedHashMap<>(fresh.firstStage().stateDict());
+                Map<String, Tensor> init = new LinkedHashMap<>(fresh.stateDict());
                 init.keySet().removeIf(k -> !isCompensation(k));
                 assertFalse(init.isEmpty());
                 assertSameWeights(init, m.firstStage().stateDict(), "initial decoder");
