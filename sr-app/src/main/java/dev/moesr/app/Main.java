@@ -11,7 +11,7 @@ import java.util.List;
 /** {@code java -jar sr-app.jar <command>}: the entry point of the application. */
 @Command(name = "sr-app", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Latent-diffusion image super-resolution (SS-MoE UNet, frequency-compensated decoder) on the JVM.",
-        subcommands = {BenchCommand.class, TrainCommand.class, InferCommand.class, DemoCommand.class, EvalCommand.class, DegradeCommand.class, InfoCommand.class, ImportCommand.class})
+        subcommands = {BenchCommand.class, TrainCommand.class, InferCommand.class, DemoCommand.class, EvalCommand.class, DegradeCommand.class, InfoCommand.class, ImportCommand.class, dev.moesr.app.serve.ServeCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) throws Exception {
