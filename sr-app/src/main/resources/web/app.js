@@ -229,7 +229,11 @@ function jobDetail(job) {
     const eta = job.etaSeconds != null ? ` · ETA ${clock(job.etaSeconds)}` : '';
     return `${job.phase} ${job.done}/${job.total} · ${job.percent.toFixed(0)}%${eta}`;
   }
-  if (job.state === 'failed' || job.state === 'cancelled') return job.message || job.state;
+  if (job.state === 'failed') return job.message || 'failed';
+  if (job.state === 'cancelled') {
+    const why = job.message && job.message !== 'cancelled' ? `${job.message} · ` : '';
+    return job.total > 0 ? `${why}stopped at ${job.percent.toFixed(0)}%` : `${why}stopped before it began`;
+  }
   if (job.state === 'done') return `${size} · ${job.description}`;
   return `${size} · ${job.settings.steps} ${job.settings.sampler} steps, seed ${job.settings.seed}`;
 }
