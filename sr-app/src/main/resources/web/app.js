@@ -202,6 +202,7 @@ async function start(e) {
 
 function jobUpdated(job) {
   const known = state.jobs.get(job.id);
+  if (known && job.version < known.version) return;   // an answer that crossed a newer event
   if (!known) state.order.push(job.id);
   state.jobs.set(job.id, job);
   renderJob(job);

@@ -43,6 +43,7 @@ final class Job {
     private String message;
     private Result result;
     private boolean expired;
+    private long version;   // counts the changes: a page keeps the newest snapshot whichever way it came (event or answer)
 
     Job(String id, String session, String name, byte[] upload, int inputWidth, int inputHeight, JobSettings settings) {
         this.id = id;
@@ -74,17 +75,25 @@ final class Job {
 
     synchronized boolean expired() { return expired; }
 
-    synchronized void place(int place) { this.place = place; }
+    synchronized void place(int place) {
+        if (this.place != place) version++;
+        this.place = place;
+    }
 
     synchronized void started() {
+        version++;
         state = State.RUNNING;
         place = 0;
         phase = "loading";
     }
 
-    synchronized void phase(String phase) { this.phase = phase; }
+    synchronized void phase(String phase) {
+        this.phase = phase;
+        version++;
+    }
 
     synchronized void progress(SuperResolver.Phase p, int done, int total, double percent, double etaSeconds) {
+        version++;
         this.phase = p == SuperResolver.Phase.SAMPLING ? "sampling" : "decoding";
         this.done = done;
         this.total = total;
@@ -93,6 +102,7 @@ final class Job {
     }
 
     synchronized void succeeded(Result r) {
+        version++;
         state = State.DONE;
         result = r;
         phase = "done";
@@ -102,6 +112,7 @@ final class Job {
     }
 
     synchronized void failed(String why) {
+        version++;
         state = State.FAILED;
         phase = "failed";
         message = why;
@@ -110,6 +121,7 @@ final class Job {
     }
 
     synchronized void cancelled(String why) {
+        version++;
         state = State.CANCELLED;
         phase = "cancelled";
         message = why;
@@ -119,6 +131,7 @@ final class Job {
 
     /** Drops the held bytes: the job is no longer among the kept results. */
     synchronized void expire() {
+        version++;
         expired = true;
         upload = null;
         if (result != null) result = new Result(result.width, result.height, null, result.seconds, result.description);
@@ -127,6 +140,7 @@ final class Job {
     synchronized Map<String, Object> snapshot() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", id);
+        m.put("version", version);
         m.put("name", name);
         m.put("state", state.json());
         m.put("place", state == State.QUEUED ? place : null);
