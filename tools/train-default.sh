@@ -52,7 +52,7 @@ for k in 0 1 2 3; do
   experts+=("$ck")
 done
 sr train --stage export --config "$config" --out "$runs/model-stage1.safetensors" --first-stage "$first" \
-    --expert-checkpoints "$(IFS=,; echo "${experts[*]}")" >> "$runs/export.log"
+    --expert-checkpoints "$(IFS=,; echo "${experts[*]}")" --overwrite >> "$runs/export.log"
 
 # stage 2: the decoder's CFW fusion and AFF refinement on latents the experts sample
 from=$(resume "$runs/stage2.safetensors")
@@ -61,5 +61,5 @@ sr train --stage 2 "${common[@]}" --batch 4 --steps "$steps2" --lr 2e-4 --model 
     --triples "$triples" --sampler ddim --sampling-steps "$sampling" --disc-start "$((steps2 * 2 / 3))" \
     --checkpoint-every 100 --validate-every 250 $from >> "$runs/stage2.log"
 sr train --stage export --config "$config" --out "$runs/model.safetensors" --first-stage "$runs/stage2.safetensors" \
-    --expert-checkpoints "$(IFS=,; echo "${experts[*]}")" --dtype f16 >> "$runs/export.log"
+    --expert-checkpoints "$(IFS=,; echo "${experts[*]}")" --dtype f16 --overwrite >> "$runs/export.log"
 echo "train-default: $runs/model.safetensors; evaluate it with tools/eval-default.sh $runs/model.safetensors" >&2

@@ -29,6 +29,7 @@ import dev.moesr.diffusion.unet.ExpertSharing;
 import dev.moesr.diffusion.unet.UNet;
 import dev.moesr.nn.InPlace;
 import dev.moesr.nn.Init;
+import dev.moesr.nn.io.NonFiniteException;
 import dev.moesr.nn.io.SafeTensors;
 import dev.moesr.nn.io.SafeTensorsFile;
 import dev.moesr.nn.loss.Losses;
@@ -156,6 +157,9 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Export: store the weights as float32 or float16 (half the size; default ${DEFAULT-VALUE}).")
     String dtype;
 
+    @Option(names = "--overwrite", description = "Export: replace an existing --out file (refused otherwise; never one of the export's own inputs).")
+    boolean overwrite;
+
     @Option(names = "--codebook-range", paramLabel = "R",
             description = "Stage 0: start the codebook uniform in [-R, R] per component instead of taming's +-1/entries, so every entry is in use from the first step (e.g. 1).")
     Double codebookRange;
@@ -267,15 +271,29 @@ public final class TrainCommand implements Callable<Integer> {
         return list;
     }
 
+    /**
+     * Stops the run when a step's loss or gradient norm is NaN or infinite: the weights are lost
+     * from then on, and the checkpoint of the last good step must not be overwritten.
+     */
+    private static void requireFinite(double loss, double gradNorm, long step, Path ckpt) {
+        if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+            throw new NonFiniteException("the " + (Double.isFinite(loss) ? "gradient norm" : "loss") + " is " + (Double.isFinite(loss) ? gradNorm : loss)
+                    + " at step " + step + ": the training diverged (lower --lr); the checkpoint " + ckpt + " is kept as it was, from its last good step");
+        }
+    }
+
     private Device resolveDevice() {
         return Backends.resolve(Device.parse(device));
     }
 
     /** The first stage, frozen, for encoding HR crops to latents. */
+    /** Whether the first stage of this stage-1 run has a trained decoder compensation (else validation decodes plainly). */
+    private boolean compensationTrained;
+
     private FrequencyCompensatedVqModel frozenFirstStage(MoesrConfig c, Device dev) throws IOException {
         FrequencyCompensatedVqModel fs = new FrequencyCompensatedVqModel(c.vq(), c.decoder(), new Philox(seed));
         if (firstStage != null) {
-            FirstStageFiles.load(firstStage, fs, c);
+            compensationTrained = FirstStageFiles.load(firstStage, fs, c);
         } else {
             err().println("sr-app train: warning: no --first-stage; latents come from a freshly initialised VQ encoder (fine for a smoke run, useless for a real model)");
             err().flush();
@@ -351,6 +369,7 @@ public final class TrainCommand implements Callable<Integer> {
                         micro.add(new Tensor[] {encode(fs, b.hr()), b.condition()});
                     }
                     Stage1Trainer.StepResult r = trainer.step(micro);
+                    requireFinite(r.loss(), r.gradNorm(), r.step(), ckpt);
                     log.step(r.step(), steps, r.loss(), r.learningRate(), batch * accumulate, Map.of("grad_norm", r.gradNorm()));
                 } finally {
                     for (Tensor[] t : micro) t[0].release();
@@ -409,7 +428,8 @@ public final class TrainCommand implements Callable<Integer> {
      * The expert's denoising ability in its own stage, on every validation crop (EMA weights):
      * each crop is encoded, its latent noised (fixed noise) to the top timestep of the stage,
      * denoised by DDIM (eta 0) down to the stage's lowest timestep, where x0 is predicted and
-     * decoded by the first stage. Writes out/validation/expert{K}-step{N}.png and returns the
+     * decoded by the first stage (its plain VQ decoder while the compensation is untrained, as
+     * from a stage-0 checkpoint). Writes out/validation/expert{K}-step{N}.png and returns the
      * scores (PSNR/SSIM/NIQE as {@link ValidationCrops#scores}).
      */
     @SuppressWarnings("try")
@@ -443,7 +463,8 @@ public final class TrainCommand implements Callable<Integer> {
                             z = x0.mul((float) Math.sqrt(next)).add(eps.mul((float) Math.sqrt(1 - next)));
                         }
                     }
-                    outputs.addAll(images(fs.decode(x0, fs.lrFeatures(val.lrUpscaled(from, to, dev)))));
+                    // before stage 2 the fusion layers and refinement UNet are random: decode with the plain VQ decoder
+                    outputs.addAll(images(compensationTrained ? fs.decode(x0, fs.lrFeatures(val.lrUpscaled(from, to, dev))) : fs.decodePlain(x0)));
                 }
             }
         } finally {
@@ -515,6 +536,7 @@ public final class TrainCommand implements Callable<Integer> {
                         b.release();
                     }
                 }
+                requireFinite(l1Sum + codebookSum, 0, step + 1, ckpt);   // before the step: a NaN gradient never reaches the weights
                 adam.step();
                 step++;
                 log.step(step, steps, (l1Sum + codebookSum) / accumulate, rate, batch * accumulate,
@@ -683,6 +705,7 @@ public final class TrainCommand implements Callable<Integer> {
                     } finally {
                         for (TripleCache.Triple t : triplesOfStep) t.release();
                     }
+                    requireFinite(r.loss(), r.nllGradNorm(), r.step(), ckpt);
                     Map<String, Object> v = new LinkedHashMap<>();
                     v.put("l1", r.l1());
                     v.put("lpips", r.lpips());
@@ -734,6 +757,14 @@ public final class TrainCommand implements Callable<Integer> {
         if (firstStage == null) throw new IllegalArgumentException("--stage export needs --first-stage (a stage-0 or stage-2 checkpoint, or a model file)");
         if (Files.isDirectory(out)) throw new IllegalArgumentException("--out " + out + " is a folder; export writes one model file (e.g. model.safetensors)");
         if (!dtype.equals("f32") && !dtype.equals("f16")) throw new IllegalArgumentException("--dtype must be f32 or f16, got '" + dtype + "'");
+        List<Path> inputs = new ArrayList<>(expertCheckpoints);
+        inputs.add(firstStage);
+        for (Path in : inputs) {
+            if (Files.exists(out) && Files.exists(in) && Files.isSameFile(out, in)) {
+                throw new IllegalArgumentException("--out " + out + " is one of the export's inputs; write the model to another file");
+            }
+        }
+        if (Files.exists(out) && !overwrite) throw new IllegalArgumentException("--out " + out + " already exists; pass --overwrite to replace it, or choose another file");
         MoesrModel model = new MoesrModel(c, new Philox(0));
         long parameters = model.parameterCount();
         try {

@@ -92,12 +92,29 @@ public class FrequencyCompensatedDecoder extends Decoder {
         return decode(z, lrFeatures);
     }
 
+    /** Set while {@link #forwardPlain} runs: the hooks then leave the activations alone. */
+    private boolean plain;
+
+    /**
+     * The plain VQ-GAN decoder inside this one: no LR fusion, no refinement. What a first stage
+     * decodes to before stage 2 has trained its compensation (whose random layers would only add noise).
+     */
+    public synchronized Tensor forwardPlain(Tensor z) {
+        plain = true;
+        try {
+            return decode(z, List.of());
+        } finally {
+            plain = false;
+        }
+    }
+
     @Override protected Tensor afterLevel(int level, Tensor h, List<Tensor> lrFeatures) {
+        if (plain) return h;
         for (int i = 0; i < fusionLevels.length; i++) {
             if (fusionLevels[i] == level) return fusions.get(i).forward(lrFeatures.get(i), h, fusionWeight);
         }
         return h;
     }
 
-    @Override protected Tensor beforeOutput(Tensor h) { return unet.forward(h); }
+    @Override protected Tensor beforeOutput(Tensor h) { return plain ? h : unet.forward(h); }
 }

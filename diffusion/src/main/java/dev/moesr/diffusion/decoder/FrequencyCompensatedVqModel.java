@@ -64,6 +64,11 @@ public class FrequencyCompensatedVqModel extends Module {
         return decodeQuantized(quantize.forward(latent).quantized(), lrFeatures);
     }
 
+    /** Latent to an image through the plain VQ-GAN decoder (no fusion, no refinement): a first stage whose compensation is not trained yet. */
+    public Tensor decodePlain(Tensor latent) {
+        return decoder.forwardPlain(postQuantConv.forward(quantize.forward(latent).quantized()));
+    }
+
     public Tensor decodeQuantized(Tensor quantized, List<Tensor> lrFeatures) {
         return decoder.forward(postQuantConv.forward(quantized), lrFeatures);
     }

@@ -1,6 +1,7 @@
 package dev.moesr.diffusion.train;
 
 import dev.moesr.nn.Module;
+import dev.moesr.nn.io.NonFinite;
 import dev.moesr.nn.io.SafeTensors;
 import dev.moesr.nn.optim.Ema;
 import dev.moesr.nn.optim.Optimizer;
@@ -30,6 +31,7 @@ public final class TrainingCheckpoint {
         Map<String, Tensor> all = new LinkedHashMap<>(model.stateDict());
         if (ema != null) ema.stateDict().forEach((k, v) -> all.put(EMA_PREFIX + k, v));
         optimizer.stateDict().forEach((k, v) -> all.put(OPTIMIZER_PREFIX + k, v));
+        NonFinite.require(all, "refusing to write the checkpoint " + path);   // never a NaN checkpoint over a good one
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put(STEP_KEY, Long.toString(step));
         Path parent = path.toAbsolutePath().getParent();

@@ -16,7 +16,8 @@ public final class Failures {
         if (message == null || message.isBlank()) message = e.getClass().getSimpleName();
         if (e instanceof OutOfMemoryError) {
             message = "out of memory (raise -Xmx, or use smaller images)";
-        } else if (!(e instanceof IOException || e instanceof UncheckedIOException || e instanceof IllegalArgumentException)) {
+        } else if (!(e instanceof IOException || e instanceof UncheckedIOException || e instanceof IllegalArgumentException
+                || e instanceof dev.moesr.nn.io.NonFiniteException)) {
             message = e.getClass().getSimpleName() + ": " + message;    // not an input problem: say what kind of failure it was
         }
         err.println("sr-app " + command + ": " + message.replace('\n', ' '));

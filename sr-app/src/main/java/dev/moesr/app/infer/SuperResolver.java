@@ -237,7 +237,7 @@ public final class SuperResolver implements AutoCloseable {
             for (int i = p * n; i < (p + 1) * n; i++) out[i] = Math.min(1f, Math.max(0f, (out[i] * gain[p] + shift[p] + 1f) * 0.5f));
         }
         float[] pixels = lr.channels() == 1 ? meanOfChannels(out, n) : out;
-        return new Image(lr.channels(), outH, outW, pixels, lr.resizeAlpha(outH, outW));
+        return new Image(lr.channels(), outH, outW, pixels, lr.resizeAlpha(outH, outW)).withBitDepth(lr.bitDepth());   // 16-bit in, 16-bit out
     }
 
     /** Channel moments of the LR image upscaled to the output size, in [-1, 1], over the unpadded output, a band of rows at a time. */

@@ -5,6 +5,7 @@ import dev.moesr.diffusion.decoder.FrequencyCompensatedVqModel;
 import dev.moesr.diffusion.lpips.Lpips;
 import dev.moesr.nn.Module;
 import dev.moesr.nn.Parameter;
+import dev.moesr.nn.io.NonFinite;
 import dev.moesr.nn.io.SafeTensors;
 import dev.moesr.nn.layers.Stochastic;
 import dev.moesr.nn.loss.FocalFrequencyLoss;
@@ -184,6 +185,7 @@ public final class DecoderTrainer {
         Map<String, Tensor> all = new LinkedHashMap<>(state.stateDict());
         generatorOpt.stateDict().forEach((k, v) -> all.put(GEN_OPT + k, v));
         discriminatorOpt.stateDict().forEach((k, v) -> all.put(DISC_OPT + k, v));
+        NonFinite.require(all, "refusing to write the checkpoint " + path);   // never a NaN checkpoint over a good one
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put("stage", "2");
         meta.put("step", Long.toString(step));

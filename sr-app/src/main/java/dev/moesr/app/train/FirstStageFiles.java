@@ -24,7 +24,12 @@ public final class FirstStageFiles {
 
     private FirstStageFiles() {}
 
-    public static void load(Path path, FrequencyCompensatedVqModel into, MoesrConfig config) throws IOException {
+    /**
+     * Loads the first stage; returns whether its decoder compensation (fusion layers and
+     * refinement UNet) came from the file too, i.e. has been trained: true for a model file or a
+     * stage-2 checkpoint, false for a stage-0 checkpoint.
+     */
+    public static boolean load(Path path, FrequencyCompensatedVqModel into, MoesrConfig config) throws IOException {
         if (!Files.isRegularFile(path)) throw new IOException("--first-stage: no file at " + path);
         SafeTensors.Contents c = SafeTensors.read(path);
         try {
@@ -40,11 +45,13 @@ public final class FirstStageFiles {
             if (MoesrModel.KIND.equals(meta.get(MoesrModel.KIND_KEY)) || "2".equals(stage)) {
                 c.tensors().forEach((k, v) -> { if (k.startsWith(PREFIX)) state.put(k.substring(PREFIX.length()), v); });
                 into.loadStateDict(state, true);
+                return true;
             } else if ("0".equals(stage)) {
                 c.tensors().forEach((k, v) -> {
                     if (!k.startsWith(TrainingCheckpoint.EMA_PREFIX) && !k.startsWith(TrainingCheckpoint.OPTIMIZER_PREFIX)) state.put(k, v);
                 });
                 into.loadFirstStage(state);
+                return false;
             } else {
                 throw new IOException(path + " is neither a model file nor a stage-0 or stage-2 checkpoint (its metadata has stage = " + stage + ")");
             }
