@@ -27,7 +27,8 @@ init=${INIT:-}
 [ -f "$jar" ] || { echo "train-default: $jar is missing; build it first: mvn -B -q package -DskipTests" >&2; exit 2; }
 [ -d "$data/train" ] || "$root/tools/prepare-photos.sh" "$data"
 mkdir -p "$runs"
-sr() { echo "+ sr-app $*" >&2; java -jar "$jar" "$@"; }
+# a bounded heap: the jar would otherwise take 75% of the memory, and ZGC grows into it (the run was once killed by the OOM killer beside other work)
+sr() { echo "+ sr-app $*" >&2; java ${JAVA_OPTS:--Xmx4g} -jar "$jar" "$@"; }
 common=(--config "$config" --data "$data/train" --val-data "$data/val" --val-crop 192 --out "$runs" --json --crop 128)
 # resume from a stage's checkpoint when there is one
 resume() { [ -f "$1" ] && echo "--resume $1" || true; }
