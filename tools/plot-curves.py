@@ -1,6 +1,10 @@
 #!/usr/bin/python3
 """Learning curves of a training run: validation PSNR-Y, SSIM and NIQE against steps, per stage.
 
+PSNR-Y, SSIM and NIQE: stage 0 (the autoencoder's reconstruction) and stage 2 (the whole
+method on latents the experts sampled); a fourth panel: each stage-1 expert's epsilon MSE on
+the validation crops at fixed timesteps of its stage (its image metrics are in the logs).
+
 Usage: tools/plot-curves.py RUNS_DIR OUT.png
 Reads the JSON-lines logs that tools/train-default.sh writes (stage0.log, stage1-expert{0..3}.log,
 stage2.log): every {"event": "validation", ...} line gives one point. Needs Debian's
@@ -26,7 +30,8 @@ def validation_points(log):
             event = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if event.get("event") == "validation":
+        # only validations over the fixed textured crops (with val_crops); older runs scored one random crop
+        if event.get("event") == "validation" and "val_crops" in event:
             points.append(event)
     return points
 
@@ -35,13 +40,13 @@ def main():
     if len(sys.argv) != 3:
         sys.exit("usage: tools/plot-curves.py RUNS_DIR OUT.png")
     runs, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-    stages = [("stage 0 (VQ autoencoder)", runs / "stage0.log")]
-    stages += [(f"stage 1, expert {k} (own stage, DDIM 5)", runs / f"stage1-expert{k}.log") for k in range(4)]
-    stages += [("stage 2 (decoder)", runs / "stage2.log")]
-    metrics = [("val_psnr", "PSNR-Y (dB)"), ("val_ssim", "SSIM"), ("val_niqe", "NIQE (lower is better)")]
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    images = [("stage 0: VQ autoencoder", runs / "stage0.log"), ("stage 2: whole method (sampled latents)", runs / "stage2.log")]
+    experts = [(f"expert {k}", runs / f"stage1-expert{k}.log") for k in range(4)]
+    metrics = [("val_psnr", "PSNR-Y (dB)"), ("val_ssim", "SSIM"), ("val_niqe", "NIQE (lower is better)"),
+               ("val_loss", "stage 1: epsilon MSE per expert")]
+    fig, axes = plt.subplots(1, 4, figsize=(20, 4.8))
     found = False
-    for label, log in stages:
+    for label, log in images + experts:
         if not log.exists():
             continue
         points = validation_points(log)
@@ -49,6 +54,8 @@ def main():
             continue
         found = True
         for ax, (key, _) in zip(axes, metrics):
+            if (key == "val_loss") != (log.name.startswith("stage1")):
+                continue
             xs = [p["step"] for p in points if key in p]
             ys = [p[key] for p in points if key in p]
             if xs:
@@ -60,6 +67,7 @@ def main():
         ax.set_xlabel("optimiser step of the stage")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
+    axes[3].legend(fontsize=8)
     fig.suptitle("moesr-x4-small: validation crops of held-out photographs (mean over crops)")
     fig.tight_layout()
     tmp = out.with_suffix(".tmp.png")
