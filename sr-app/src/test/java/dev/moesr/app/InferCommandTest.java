@@ -293,6 +293,28 @@ class InferCommandTest {
     }
 
     @Test
+    void theAveragedModelFileAndTheFullOneGiveTheSameImageBitForBit() throws IOException {
+        // the full model as SuperResolver.open builds it (every expert, averaged when it samples) is the reference
+        Image lr = ImageFiles.read(photo);
+        Image reference;
+        try (SuperResolver sr = SuperResolver.of(MoesrModel.open(modelFile), Device.parse("cpu"))) {
+            reference = sr.upscale(lr, new SuperResolver.Options().steps(10).sampler(SuperResolver.Sampler.DDIM).seed(0));
+        }
+        Path averaged = dir.resolve("averaged.safetensors");
+        MoesrModel m = MoesrModel.open(modelFile);
+        m.saveAveraged(averaged, false);
+        m.release();
+        assertTrue(Files.size(averaged) < Files.size(modelFile));
+        Path fromFull = dir.resolve("full.png"), fromAveraged = dir.resolve("averaged.png"), referencePng = dir.resolve("reference.png");
+        ok(args(photo, fromFull));
+        ok(args(photo, fromAveraged, "--model", averaged.toString()));
+        ImageFiles.write(referencePng, reference);
+        assertArrayEquals(Files.readAllBytes(referencePng), Files.readAllBytes(fromFull));
+        assertArrayEquals(Files.readAllBytes(referencePng), Files.readAllBytes(fromAveraged));
+        assertArrayEquals(ImageFiles.read(referencePng).pixels(), ImageFiles.read(fromAveraged).pixels());
+    }
+
+    @Test
     void theLibraryApiUpscalesAnImageInMemory() throws IOException {
         Image lr = ImageFiles.read(photo);
         List<String> seen = new ArrayList<>();
