@@ -271,6 +271,9 @@ class ServeHttpTest {
                     new SuperResolver.Options().steps(4).sampler(SuperResolver.Sampler.DDIM).seed(7).colorFix(false).fusionWeight(0.5f));
         }
         assertSamePixels(expected, result.body());
+        Path written = dir.resolve("as-infer-writes-it.png");
+        ImageFiles.write(written, expected);
+        assertArrayEquals(Files.readAllBytes(written), result.body(), "the same bytes as infer's .png");
 
         BufferedImage input = ImageIO.read(new ByteArrayInputStream(get(base, "/api/jobs/" + id + "/input.png").body()));
         assertEquals(24, input.getWidth());
@@ -279,9 +282,9 @@ class ServeHttpTest {
         assertEquals(96, bicubic.getHeight());
     }
 
-    /** The PNG holds exactly the library's result quantised to 8 bits, as infer writes it. */
+    /** The PNG holds exactly the library's result, quantised to its bit depth as infer writes it. */
     static void assertSamePixels(Image expected, byte[] png) throws Exception {
-        BufferedImage want = ImageFiles.toBufferedImage(expected, 8);
+        BufferedImage want = ImageFiles.toBufferedImage(expected, expected.bitDepth());
         BufferedImage got = ImageIO.read(new ByteArrayInputStream(png));
         assertEquals(want.getWidth(), got.getWidth());
         assertEquals(want.getHeight(), got.getHeight());
@@ -290,6 +293,29 @@ class ServeHttpTest {
         int[] a = want.getRaster().getPixels(0, 0, w, h, new int[w * h * bands]);
         int[] b = got.getRaster().getPixels(0, 0, w, h, new int[w * h * bands]);
         assertArrayEquals(a, b, "the served PNG differs from SuperResolver's output");
+    }
+
+    @Test
+    void aSixteenBitImageGivesASixteenBitResultAsInferWritesIt() throws Exception {
+        EventStreamHolder p = page();
+        Path deepFile = dir.resolve("deep.png");
+        ImageFiles.writePng(deepFile, ServeTesting.photo(24), 16);
+        byte[] deep = Files.readAllBytes(deepFile);
+        String id = submit(p.session, "steps=1&sampler=ddim&seed=5", deep);
+        assertTrue(waitFor(60, () -> inState(id, "done")), "not done: " + job(id));
+        byte[] served = get(base, "/api/jobs/" + id + "/result.png").body();
+        Image expected;
+        try (SuperResolver sr = SuperResolver.open(models.resolve("tiny.safetensors"), Device.parse("cpu"))) {
+            expected = sr.upscale(ImageFiles.decode(deep, "deep.png", MAX_PIXELS), new SuperResolver.Options().steps(1).sampler(SuperResolver.Sampler.DDIM).seed(5));
+        }
+        assertEquals(16, expected.bitDepth());
+        assertEquals(16, ImageIO.read(new ByteArrayInputStream(served)).getColorModel().getComponentSize(0));
+        assertSamePixels(expected, served);
+        Path written = dir.resolve("deep-as-infer-writes-it.png");
+        ImageFiles.write(written, expected);
+        assertArrayEquals(Files.readAllBytes(written), served, "the same bytes as infer's .png");
+        BufferedImage shown = ImageIO.read(new ByteArrayInputStream(get(base, "/api/jobs/" + id + "/input.png").body()));
+        assertEquals(8, shown.getColorModel().getComponentSize(0), "the views for the page are 8-bit");
     }
 
     @Test
