@@ -35,10 +35,11 @@ public final class SamplingPlan {
         }
         if (!(eta >= 0)) throw new IllegalArgumentException("eta must be >= 0, got " + eta);
         int c = total / steps;
+        int shift = c == 1 ? 0 : 1;   // LDM's +1 shift (t = 1, 6, ..., 996 for 200 steps); the full schedule is 0 .. T-1 (T itself is no timestep)
         int[] ts = new int[steps];
         double[] a = new double[steps], ap = new double[steps], s = new double[steps];
         for (int i = 0; i < steps; i++) {
-            ts[i] = i * c + 1;
+            ts[i] = i * c + shift;
             a[i] = schedule.alphaCumprod(ts[i]);
             ap[i] = i == 0 ? schedule.alphaCumprod(0) : schedule.alphaCumprod(ts[i - 1]);
             s[i] = eta * Math.sqrt((1 - ap[i]) / (1 - a[i]) * (1 - a[i] / ap[i]));

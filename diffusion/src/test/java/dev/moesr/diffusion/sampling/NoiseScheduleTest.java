@@ -59,6 +59,14 @@ class NoiseScheduleTest {
     }
 
     @Test
+    void theFullScheduleVisitsEveryTimestepFromZero() {
+        SamplingPlan p = SamplingPlan.uniform(NoiseSchedule.ldmLinear(), 1000, 1);
+        assertEquals(0, p.timestep(0));
+        assertEquals(999, p.timestep(999));
+        for (int i = 0; i < 1000; i++) assertTrue(Double.isFinite(p.sigma(i)), "sigma " + i);
+    }
+
+    @Test
     void badPlansAreRefusedWithAReason() {
         NoiseSchedule s = NoiseSchedule.ldmLinear();
         assertTrue(assertThrows(IllegalArgumentException.class, () -> SamplingPlan.uniform(s, 300, 1)).getMessage().contains("divide"));
