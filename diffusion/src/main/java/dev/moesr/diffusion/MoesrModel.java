@@ -8,6 +8,7 @@ import dev.moesr.diffusion.unet.UNetLayout;
 import dev.moesr.nn.InPlace;
 import dev.moesr.nn.Init;
 import dev.moesr.nn.Module;
+import dev.moesr.nn.io.NonFinite;
 import dev.moesr.nn.io.SafeTensorsFile;
 import dev.moesr.nn.io.SafeTensorsWriter;
 import dev.moesr.nn.io.TensorSource;
@@ -101,6 +102,7 @@ public final class MoesrModel extends Module {
 
     /** Writes the model (atomically) with its configuration, its weights as F16 when {@code half}. */
     public void save(Path path, boolean half) throws IOException {
+        NonFinite.require(stateDict(), "refusing to write the model " + path);
         save(path, fileMetadata(config, averaged), half);
     }
 
@@ -117,6 +119,7 @@ public final class MoesrModel extends Module {
             return;
         }
         Map<String, Tensor> own = stateDict();
+        NonFinite.require(own, "refusing to write the model " + path);
         Map<String, List<String>> sources = averagedSources();
         Map<String, int[]> shapes = new LinkedHashMap<>();
         for (String name : sources.keySet()) shapes.put(name, own.get(sources.get(name).get(0)).dims());
@@ -169,6 +172,7 @@ public final class MoesrModel extends Module {
             MoesrModel model = skeleton(config, false, device);
             try {
                 model.loadFrom(f, true);
+                requireFinite(model, path);
             } catch (IllegalArgumentException e) {
                 model.release();
                 throw new IOException(path + " does not match its own configuration " + config.name() + ": " + e.getMessage(), e);
@@ -194,6 +198,7 @@ public final class MoesrModel extends Module {
             try {
                 if (isAveraged(f.metadata())) model.loadFrom(f, true);
                 else model.loadAveraging(f);
+                requireFinite(model, path);
             } catch (IllegalArgumentException e) {
                 model.release();
                 throw new IOException(path + " does not match its own configuration " + config.name() + ": " + e.getMessage(), e);
@@ -202,6 +207,15 @@ public final class MoesrModel extends Module {
                 throw e;
             }
             return model;
+        }
+    }
+
+    /** A model with NaN or infinite weights is broken: say so, naming the tensor, rather than let its images be blamed later. */
+    private static void requireFinite(MoesrModel model, Path path) throws IOException {
+        String bad = NonFinite.firstNonFinite(model.stateDict());
+        if (bad != null) {
+            throw new IOException("the model " + path + " is broken: its tensor " + bad + " holds NaN or infinite values (it was trained until it"
+                    + " diverged); export it again from a good checkpoint");
         }
     }
 

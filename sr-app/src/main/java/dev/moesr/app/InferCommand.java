@@ -144,7 +144,7 @@ public final class InferCommand implements Callable<Integer> {
         }
         // the averaged inference form, from either file form: a full file's Space-MoE experts are averaged as they are
         // read (what inference computes anyway), so the experts never sit in memory (moesr-x8: 2.4 GB of weights, not 7.1)
-        try (SuperResolver sr = SuperResolver.of(MoesrModel.openForInference(modelFile, dev), dev)) {
+        try (SuperResolver sr = SuperResolver.open(modelFile, dev)) {
             if (scale != null && scale != sr.scale()) {
                 throw new IllegalArgumentException("--scale " + scale + " does not match the model " + modelFile + ", which upscales " + sr.scale()
                         + "x; use a " + scale + "x model or drop --scale");

@@ -47,6 +47,36 @@ class TrainingSafetyTest {
     }
 
     @Test
+    void aModelFileWithNaNWeightsIsCalledBrokenAndNeverWritten() throws IOException {
+        dev.moesr.diffusion.MoesrModel m = new dev.moesr.diffusion.MoesrModel(dev.moesr.diffusion.MoesrConfig.tiny(), new dev.moesr.tensor.Philox(1));
+        Path good = dir.resolve("good.safetensors"), bad = dir.resolve("bad.safetensors");
+        try {
+            m.save(good);
+            // poison the first value of the first tensor on disk (the header length, the header, then the data)
+            byte[] bytes = Files.readAllBytes(good);
+            long headerLength = java.nio.ByteBuffer.wrap(bytes, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+            java.nio.ByteBuffer.wrap(bytes, (int) (8 + headerLength), 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(Float.NaN);
+            Files.write(bad, bytes);
+            // and a model in memory with a NaN weight is never written
+            dev.moesr.tensor.Tensor first = m.stateDict().values().iterator().next();
+            dev.moesr.nn.InPlace.assign(first, dev.moesr.tensor.Tensor.full(Float.NaN, first.dims()));
+            Path refused = dir.resolve("refused.safetensors");
+            assertTrue(org.junit.jupiter.api.Assertions.assertThrows(dev.moesr.nn.io.NonFiniteException.class, () -> m.save(refused))
+                    .getMessage().contains("refusing to write the model"));
+            assertFalse(Files.exists(refused));
+        } finally {
+            m.release();
+        }
+        Path photo = dir.resolve("p.png");
+        dev.moesr.app.image.ImageFiles.write(photo, dev.moesr.app.image.ImageFiles.read(TrainCommandTest.PHOTOS.resolve("coffee_3.png")).crop(0, 0, 16, 16));
+        Result r = CommandRunner.run("infer", "--input", photo.toString(), "--output", dir.resolve("o.png").toString(), "--model", bad.toString(),
+                "--steps", "2", "--device", "cpu", "--quiet");
+        assertEquals(1, r.code(), r.all());
+        assertTrue(r.err().contains("is broken") && r.err().contains("NaN"), r.err());
+        assertFalse(Files.exists(dir.resolve("o.png")));
+    }
+
+    @Test
     void exportNeverWritesOverItsInputsAndAsksBeforeReplacingAFile() throws IOException {
         String first = null;
         List<String> experts = new ArrayList<>();

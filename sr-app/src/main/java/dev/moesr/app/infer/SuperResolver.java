@@ -135,7 +135,7 @@ public final class SuperResolver implements AutoCloseable {
 
     /** Loads a model file and moves it to {@code device} (auto, cpu, cuda:N). */
     public static SuperResolver open(Path modelFile, Device device) throws IOException {
-        return of(MoesrModel.open(modelFile), device);
+        return of(MoesrModel.openForInference(modelFile, device), device);   // each Space-MoE layer averaged as read: the experts never sit in memory
     }
 
     /** A model built in code (freshly initialised for a benchmark, say), moved to {@code device}; released if that fails. */
