@@ -62,5 +62,5 @@ sr train --stage 2 "${common[@]}" --batch 4 --steps "$steps2" --lr 2e-4 --model 
     --triples "$triples" --sampler ddim --sampling-steps "$sampling" --disc-start "$((steps2 * 2 / 3))" \
     --checkpoint-every 100 --validate-every 250 $from >> "$runs/stage2.log"
 sr train --stage export --config "$config" --out "$runs/model.safetensors" --first-stage "$runs/stage2.safetensors" \
-    --expert-checkpoints "$(IFS=,; echo "${experts[*]}")" --dtype f16 --overwrite >> "$runs/export.log"
+    --expert-checkpoints "$(IFS=,; echo "${experts[*]}")" --dtype f16 --averaged --overwrite >> "$runs/export.log"
 echo "train-default: $runs/model.safetensors; evaluate it with tools/eval-default.sh $runs/model.safetensors" >&2

@@ -157,6 +157,10 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Export: store the weights as float32 or float16 (half the size; default ${DEFAULT-VALUE}).")
     String dtype;
 
+    @Option(names = "--averaged",
+            description = "Export: write the averaged inference form (each Space-MoE layer's experts as one FFN, as inference computes them): smaller, same images; stage 1 --init can start from it.")
+    boolean averagedExport;
+
     @Option(names = "--overwrite", description = "Export: replace an existing --out file (refused otherwise; never one of the export's own inputs).")
     boolean overwrite;
 
@@ -333,12 +337,17 @@ public final class TrainCommand implements Callable<Integer> {
         FrequencyCompensatedVqModel fs = frozenFirstStage(c, dev);
         UNet unet = new UNet(c.unet(), new Philox(seed * 31 + expert + 1));
         if (init != null && resume == null) {
-            MoesrModel from = MoesrModel.open(init);
+            // either form: an averaged file's FFN starts every Space-MoE expert of its layer (weight sharing then draws them apart)
+            MoesrModel from = MoesrModel.openForInference(init, Device.CPU);
             try {
                 if (!from.config().toMetadata().equals(c.toMetadata())) {
                     throw new IOException("--init " + init + " is configuration " + from.config().name() + ", this run is " + c.name());
                 }
-                unet.loadStateDict(from.sampling().expert(expert).stateDict(), true);
+                Map<String, Tensor> source = from.sampling().expert(expert).stateDict(), state = new LinkedHashMap<>();
+                for (String name : unet.stateDict().keySet()) {
+                    state.put(name, source.get(name.replaceFirst("\\.moe\\.experts\\.\\d+\\.", ".moe.ffn.")));
+                }
+                unet.loadStateDict(state, true);
             } finally {
                 from.release();
             }
@@ -770,7 +779,8 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             for (int k = 0; k < c.experts(); k++) loadExpertEma(expertCheckpoints.get(k), k, model.sampling().expert(k), c);
             FirstStageFiles.load(firstStage, model.firstStage(), c);
-            model.save(out, dtype.equals("f16"));
+            if (averagedExport) model.saveAveraged(out, dtype.equals("f16"));
+            else model.save(out, dtype.equals("f16"));
         } finally {
             model.release();
         }
