@@ -60,6 +60,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--steps", paramLabel = "N", description = "Sampling steps (default: the model's).")
     Integer steps;
 
+    @Option(names = "--color-fix", negatable = true, description = "Apply (or with --no-color-fix, do not) the AdaIN colour fix (default: the model's).")
+    Boolean colorFix;
+
     @Option(names = "--seed", defaultValue = "7", paramLabel = "S", description = "Seed of the sampling noise (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -94,7 +97,7 @@ public final class DemoCommand implements Callable<Integer> {
         StringBuilder table = new StringBuilder();
         try (SuperResolver sr = SuperResolver.open(modelFile, Device.parse(device))) {
             int scale = sr.scale();
-            SuperResolver.Options o = sr.effective(new SuperResolver.Options().steps(steps).seed(seed));
+            SuperResolver.Options o = sr.effective(new SuperResolver.Options().steps(steps).seed(seed).colorFix(colorFix));
             if (!common.quiet) {
                 err.println("demo: " + modelFile + " (" + sr.config().name() + "), " + o.describe() + ", " + photos.size() + " photographs");
                 err.flush();
