@@ -14,7 +14,7 @@ public record SamplingDefaults(int steps, double eta, int tile, int overlap, boo
     public static final SamplingDefaults PAPER = new SamplingDefaults(200, 1.0, 128, 32, false);
 
     /** The shipped {@code moesr-x4-small}: chosen by measurement, see docs/default-model.md. */
-    public static final SamplingDefaults SMALL = new SamplingDefaults(10, 0.0, 128, 16, false);
+    public static final SamplingDefaults SMALL = new SamplingDefaults(10, 0.0, 128, 16, true);
 
     /** The defaults of a configuration: its preset's when it is the shipped small one, the paper's otherwise. */
     public static SamplingDefaults of(MoesrConfig c) {
