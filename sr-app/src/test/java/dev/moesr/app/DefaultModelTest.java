@@ -78,6 +78,32 @@ class DefaultModelTest {
         assertTrue(c.contains(root.resolve("models").resolve(DefaultModel.FILE_NAME)), c + " should include the repository's models/ folder " + root);
     }
 
+    /**
+     * The shipped model file itself: found with nothing set, the small preset in its averaged F16
+     * form under 25 MB, and on a bundled photo it never trained on it makes a picture of that photo
+     * (a floor far below bicubic's 27 dB, to catch a broken file, not to grade the model:
+     * docs/default-model.md has the scores).
+     */
+    @Test
+    void theShippedModelLoadsAndSuperResolvesABundledPhoto() throws IOException {
+        Path file = DefaultModel.find().orElseThrow(() -> new AssertionError("no shipped model among " + DefaultModel.candidates()));
+        assertTrue(Files.size(file) < 25_000_000L, file + " is " + Files.size(file) + " bytes");
+        Image hr;
+        try (var in = DefaultModelTest.class.getResourceAsStream("/demo/astronaut.png")) {
+            hr = ImageFiles.decode(in.readAllBytes(), "astronaut.png", ImageFiles.DEFAULT_MAX_PIXELS).crop(0, 0, 128, 128);
+        }
+        Image lr = new Image(3, 32, 32, dev.moesr.app.image.MatlabResize.resizeTo(hr.pixels(), 3, 128, 128, 32, 32)).clamped();
+        try (SuperResolver sr = SuperResolver.openDefault(Device.CPU)) {
+            assertEquals("moesr-x4-small", sr.config().name());
+            assertEquals(SamplingDefaults.SMALL, sr.defaults());
+            Image out = sr.upscale(lr, new SuperResolver.Options().seed(7));
+            var y = dev.moesr.app.metrics.Plane.luma(out).cropBorder(4);
+            double psnr = dev.moesr.app.metrics.FullReference.psnr(y, dev.moesr.app.metrics.Plane.luma(hr).cropBorder(4));
+            System.out.printf("shipped model on a 128x128 astronaut crop: PSNR-Y %.2f dB%n", psnr);
+            assertTrue(psnr > 18, "PSNR-Y " + psnr);
+        }
+    }
+
     @Test
     void unsetOptionsTakeTheModelsDefaultsAndSetOnesAreKept() throws IOException {
         try (SuperResolver sr = SuperResolver.open(tiny, Device.CPU)) {
