@@ -506,6 +506,18 @@ public final class ImageFiles {
         });
     }
 
+    /** PNG bytes in memory, exactly what {@link #write} puts in a .png file: 8 or 16 bits per sample, sRGB and gAMA chunks. */
+    public static byte[] encodePng(Image image, int bitDepth) {
+        BufferedImage bi = toBufferedImage(image, bitDepth);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+            writePngTo(out, bi);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("PNG encoding failed: " + e.getMessage(), e);
+        }
+        return bytes.toByteArray();
+    }
+
     /** A PNG with an sRGB chunk (perceptual intent) and the gAMA of sRGB for decoders that know only gAMA. */
     private static void writePngTo(ImageOutputStream out, BufferedImage image) throws IOException {
         Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("png");
