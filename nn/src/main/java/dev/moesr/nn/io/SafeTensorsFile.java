@@ -265,18 +265,6 @@ public final class SafeTensorsFile implements TensorSource {
 
     @Override public String kind() { return "safetensors"; }
 
-    /** Reads every tensor (in header order) onto {@code device}. */
-    public Map<String, Tensor> readAll(Device device) throws IOException {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        try {
-            for (String name : entries.keySet()) out.put(name, read(name, device));
-        } catch (IOException | RuntimeException ex) {
-            for (Tensor t : out.values()) t.release();
-            throw ex;
-        }
-        return out;
-    }
-
     @Override public void close() throws IOException { channel.close(); }
 
     /** Byte decoders of the dtypes this reader converts to float32. */

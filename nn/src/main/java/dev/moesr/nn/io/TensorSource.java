@@ -10,6 +10,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -36,6 +37,18 @@ public interface TensorSource extends AutoCloseable {
 
     /** Tensor {@code name} as float32 on {@code device}; the tensor belongs to the scope open now. */
     Tensor read(String name, Device device) throws IOException;
+
+    /** Every tensor, in the file's order, onto {@code device}; on failure the ones already read are released. */
+    default Map<String, Tensor> readAll(Device device) throws IOException {
+        Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+        try {
+            for (String name : names()) out.put(name, read(name, device));
+        } catch (IOException | RuntimeException ex) {
+            for (Tensor t : out.values()) t.release();
+            throw ex;
+        }
+        return out;
+    }
 
     /** What kind of file this is, for messages ("safetensors", "PyTorch checkpoint"). */
     String kind();

@@ -423,18 +423,6 @@ public final class TorchCheckpoint implements TensorSource {
         return Tensor.wrap(Backends.get(device).upload(values), Shape.of(refs.get(name).shape()), DType.F32);
     }
 
-    /** Reads every tensor (in the file's order) onto {@code device}. */
-    public Map<String, Tensor> readAll(Device device) throws IOException {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        try {
-            for (String name : entries.keySet()) out.put(name, read(name, device));
-        } catch (IOException | RuntimeException ex) {
-            for (Tensor t : out.values()) t.release();
-            throw ex;
-        }
-        return out;
-    }
-
     @Override public Set<String> names() { return entries.keySet(); }
 
     @Override public int[] shape(String name) { return entry(name).shape().clone(); }
